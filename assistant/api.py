@@ -1,0 +1,148 @@
+"""The one Python API that the CLI and the Streamlit app both call.
+
+    from assistant.api import Assistant
+    bot = Assistant()                      # settings from ASSISTANT_* variables
+    bot.ingest()                           # build or update the index
+    chat = bot.conversation()
+    print(chat.ask("What happened to external residential numbers?").answer)
+    print(chat.ask("And in Kinship Care?").answer)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from .answer import Question, TermCache, answer_from_hits, build_question, rerank
+from .errors import BadQuestion
+from .index import IngestReport, Progress, SearchIndex, ingest
+from .retrieve import Filters, Retriever
+from .settings import Settings, get_settings
+from .types import Answer
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question, stripped, or BadQuestion saying what is wrong with it."""
+    if question is None or not str(question).strip():
+        raise BadQuestion("The question is empty; type a question about the reports.")
+    q = " ".join(str(question).split())
+    if len(q) > max_chars:
+        raise BadQuestion(f"The question is {len(q):,} characters long; the limit is {max_chars:,}. Ask something shorter.")
+    letters = [c for c in q if c.isalpha()]
+    if not letters:
+        raise BadQuestion("The question has no words in it; ask about the reports in English.")
+    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    if latin < len(letters) / 2:
+        raise BadQuestion("The reports are in English and this question is in another script; please ask in English.")
+    return q
+
+
+@dataclass
+class Turn:
+    question: Question
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """A chat: each question is understood in the light of the turn before it."""
+
+    assistant: "Assistant"
+    filters: Filters = field(default_factory=Filters)
+    turns: list[Turn] = field(default_factory=list)
+
+    def ask(self, question: str) -> Answer:
+        previous = self.turns[-1] if self.turns else None
+        answer, q = self.assistant._ask(question, self.filters, previous)
+        self.turns.append(Turn(q, answer))
+        return answer
+
+    def reset(self) -> None:
+        self.turns.clear()
+
+
+class Assistant:
+    """Loads the index and model lazily, once, and answers questions over them."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._lock = threading.Lock()
+        self._index: SearchIndex | None = None
+        self._embedder: Any = None
+        self._retriever: Retriever | None = None
+        self._df: dict[str, int] = {}
+        self._terms = TermCache()
+
+    # --- loading --------------------------------------------------------------------
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from .embed import Embedder
+
+            self._embedder = Embedder(self.settings.model_path, self.settings.embed_batch_size)
+        return self._embedder
+
+    @property
+    def index(self) -> SearchIndex:
+        with self._lock:
+            if self._index is None:
+                index = SearchIndex.load(self.settings)
+                terms = TermCache()
+                df: dict[str, int] = {}
+                for p in index.passages.values():
+                    for t in terms.of(p):
+                        df[t] = df.get(t, 0) + 1
+                self._index, self._df, self._terms = index, df, terms
+                self._retriever = Retriever(index, self.embedder)
+            return self._index
+
+    def warm(self) -> None:
+        """Load the index and the model now (otherwise the first question pays for it)."""
+        _ = self.index
+        self.embedder.encode_query("warm up")
+
+    def reload(self) -> None:
+        with self._lock:
+            self._index = None
+            self._retriever = None
+
+    # --- the API --------------------------------------------------------------------
+    def ingest(self, progress: Progress | None = None) -> IngestReport:
+        """Bring the index in line with the corpus folder (incremental)."""
+        report = ingest(self.settings, progress=progress, embedder=self.embedder if self._embedder else None)
+        if not report.nothing_changed:
+            self.reload()
+        return report
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Indexed documents with title, organisation, date and passage count, newest first."""
+        docs = [dict(d) for d in self.index.documents.values()]
+        return sorted(docs, key=lambda d: d.get("published", ""), reverse=True)
+
+    def conversation(self, filters: Filters | None = None) -> Conversation:
+        return Conversation(self, filters or Filters())
+
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """Answer one question on its own (no conversation)."""
+        return self._ask(question, filters or Filters(), None)[0]
+
+    def _ask(self, question: str, filters: Filters, previous: Turn | None) -> tuple[Answer, Question]:
+        text = check_question(question, self.settings.max_question_chars)
+        index = self.index
+        if filters:
+            filters.check(index)
+        t0 = time.perf_counter()
+        expansion = index.glossary.expand(text)[len(text):].strip()
+        q = build_question(text, self._df, len(index.passages), previous.question if previous else None, expansion)
+        hits, _ = self._retriever.search(q.search_text, filters)  # type: ignore[union-attr]
+        t1 = time.perf_counter()
+        boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
+        boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
+        ranked = rerank(q, hits, self._terms, boost_ids)
+        answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations)
+        t2 = time.perf_counter()
+        answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
+        return answer, q

@@ -1,0 +1,248 @@
+"""The `assistant` command: a thin shell over `assistant.api`.
+
+Errors the library raises on purpose become one-line messages and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import AssistantError
+
+EXIT_ERROR = 1
+
+
+def _settings(corpus: Path | None, index: Path | None) -> Any:
+    from .settings import Settings
+
+    overrides = {k: v for k, v in (("corpus", corpus), ("index", index)) if v is not None}
+    return Settings(**overrides)
+
+
+def common(f: Any) -> Any:
+    f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
+                     help="Index folder [env ASSISTANT_INDEX; default index/].")(f)
+    f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
+                     help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
+    return f
+
+
+class _Bar:
+    """A one-line progress bar on stderr; plain lines when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if self.tty:
+            click.echo("\r" + line, nl=done >= total, err=True)
+        elif done >= total or stage != self.last:
+            click.echo(line, err=True)
+        self.last = stage
+
+
+def _filters(source: tuple[str, ...], organisation: tuple[str, ...], year: tuple[int, ...]) -> Any:
+    from .retrieve import Filters
+
+    return Filters(list(source), list(organisation), list(year))
+
+
+def _print_answer(answer: Any) -> None:
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("")
+        for c in answer.citations:
+            where = f"{c.source}:{c.char_start}-{c.char_end}" + (f", page {c.page}" if c.page else "")
+            click.echo(f"[{c.marker}] {c.title} — {c.organisation}, {c.published} ({where})")
+            click.echo(f"    “{' '.join(c.text.split())[:300]}”")
+    elif answer.related:
+        click.echo("\nRelated reading (not an answer):")
+        for c in answer.related:
+            click.echo(f"  - {c.title}, {c.section or 'no section'}: “{' '.join(c.text.split())[:160]}”")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="plan-assistant")
+def cli() -> None:
+    """Plan Assistant: ask council plan documents questions, get answers with verbatim citations.
+
+    \b
+    Quick start:
+      assistant ingest
+      assistant ask "What happened to external residential numbers?"
+      assistant chat
+    """
+
+
+@cli.command()
+@common
+def ingest(corpus: Path | None, index: Path | None) -> None:
+    """Build or update the index from the corpus folder (only new or changed files are embedded).
+
+    \b
+    Example:
+      assistant ingest --corpus corpus --index index
+    """
+    from .api import Assistant
+
+    report = Assistant(_settings(corpus, index)).ingest(progress=_Bar())
+    click.echo(report.summary())
+
+
+@cli.command()
+@common
+@click.argument("questions", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question, one per line.")
+@click.option("--chat", is_flag=True, help="Treat the questions as consecutive turns of one conversation.")
+@click.option("--source", multiple=True, help="Only cite this document (file name in the corpus); repeatable.")
+@click.option("--organisation", multiple=True, help="Only cite documents from this organisation; repeatable.")
+@click.option("--year", multiple=True, type=int, help="Only cite documents published in this year; repeatable.")
+def ask(corpus: Path | None, index: Path | None, questions: tuple[str, ...], as_json: bool, chat: bool,
+        source: tuple[str, ...], organisation: tuple[str, ...], year: tuple[int, ...]) -> None:
+    """Answer questions with cited passages.
+
+    \b
+    Examples:
+      assistant ask "What happened to external residential numbers?"
+      assistant ask --json "How many contacts per day does the MASH team receive?"
+      assistant ask --chat "How did Kinship Care numbers change?" "And in external residential care?"
+      assistant ask --organisation "Dorset County Council" "What does an in-house foster parent cost?"
+    """
+    from .api import Assistant
+
+    bot = Assistant(_settings(corpus, index))
+    filters = _filters(source, organisation, year)
+    conversation = bot.conversation(filters)
+    for i, q in enumerate(questions):
+        answer = conversation.ask(q) if chat else bot.ask(q, filters)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if len(questions) > 1:
+                click.secho(f"Q: {q}", bold=True)
+            _print_answer(answer)
+            if i < len(questions) - 1:
+                click.echo("")
+
+
+@cli.command()
+@common
+@click.option("--source", multiple=True, help="Only cite this document; repeatable.")
+@click.option("--organisation", multiple=True, help="Only cite documents from this organisation; repeatable.")
+@click.option("--year", multiple=True, type=int, help="Only cite documents published in this year; repeatable.")
+def chat(corpus: Path | None, index: Path | None, source: tuple[str, ...], organisation: tuple[str, ...],
+         year: tuple[int, ...]) -> None:
+    """Chat with the reports in the terminal; follow-up questions keep the context.
+
+    Type /new for a new conversation, /quit (or Ctrl-D) to leave.
+
+    \b
+    Example:
+      assistant chat
+      > How did the number of children in Kinship Care change?
+      > And in external residential care?
+    """
+    from .api import Assistant
+
+    bot = Assistant(_settings(corpus, index))
+    conversation = bot.conversation(_filters(source, organisation, year))
+    click.echo("Loading the index and model…", err=True)
+    bot.warm()
+    click.echo("Ask about the reports. /new starts a new conversation, /quit leaves.", err=True)
+    while True:
+        try:
+            q = click.prompt(">", prompt_suffix=" ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            click.echo("", err=True)
+            return
+        if q.strip() in ("/quit", "/exit", "quit", "exit"):
+            return
+        if q.strip() == "/new":
+            conversation.reset()
+            click.echo("New conversation.", err=True)
+            continue
+        if not q.strip():
+            continue
+        try:
+            _print_answer(conversation.ask(q))
+        except AssistantError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+        click.echo("")
+
+
+@cli.command(name="eval")
+@common
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object at the end.")
+def eval_(corpus: Path | None, index: Path | None, file: Path, as_json: bool) -> None:
+    """Score answers against a question file and print quality and latency figures.
+
+    \b
+    Example:
+      assistant eval ../shared/eval/questions.jsonl
+    """
+    from . import evaluate
+    from .api import Assistant
+
+    bot = Assistant(_settings(corpus, index))
+    report = evaluate.run(bot, file, progress=lambda d, n: _Bar()("Asking", d, n) if sys.stderr.isatty() else None)
+    failures = [r for r in report.results if r.failures]
+    click.echo(f"{len(report.results)} questions, {len(failures)} with a failure:")
+    for r in failures:
+        click.echo(f"  {r.id}: {'; '.join(r.failures)} — {r.question}")
+    if as_json:
+        click.echo(json.dumps(report.figures()))
+    for line in report.summary_lines():
+        click.echo(line)
+
+
+@cli.command()
+@common
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
+    """List the indexed documents: title, organisation, date and passage count.
+
+    \b
+    Example:
+      assistant docs
+    """
+    from .api import Assistant
+
+    documents = Assistant(_settings(corpus, index)).index.documents
+    rows = sorted(documents.values(), key=lambda d: d.get("published", ""))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for d in rows:
+        click.echo(f"{d.get('published', ''):<11} {d.get('passages', 0):>4} passages  {d['source']}")
+        click.echo(f"{'':<11} {d['title']} — {d['organisation']}")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AssistantError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The embedding model: sentence-transformers all-MiniLM-L6-v2, loaded once, from local files only."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, Any] = {}
+
+
+def load_model(model_path: str) -> Any:
+    """The SentenceTransformer at `model_path`, loaded once per process (it takes seconds)."""
+    with _LOCK:
+        if model_path not in _MODELS:
+            from sentence_transformers import SentenceTransformer  # heavy: torch + transformers
+
+            _MODELS[model_path] = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        return _MODELS[model_path]
+
+
+class Embedder:
+    """Unit-length sentence embeddings, batched."""
+
+    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> Any:
+        return load_model(self.model_path)
+
+    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> "np.ndarray":
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 384), dtype="float32")
+        if progress is None:
+            return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        # Sorted by length first (as the model does within one call), then fed in chunks of a
+        # few batches so a progress bar can move without costing extra padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.model.get_sentence_embedding_dimension()), dtype="float32")
+        step = self.batch_size * 4
+        for i in range(0, len(order), step):
+            chunk = order[i:i + step]
+            out[chunk] = self.model.encode([texts[j] for j in chunk], batch_size=self.batch_size,
+                                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            progress(min(i + step, len(texts)), len(texts))
+        return out
+
+    def encode_query(self, text: str) -> list[float]:
+        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)[0].tolist()
+
+
+def llama_embedding(embedder: Embedder, progress: Callable[[int, int], None] | None = None) -> Any:
+    """The embedder as a llama-index `BaseEmbedding`, so the ingestion pipeline can run it."""
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from pydantic import PrivateAttr
+
+    class MiniLMEmbedding(BaseEmbedding):
+        _embedder: Embedder = PrivateAttr()
+        _progress: Any = PrivateAttr(default=None)
+        _done: int = PrivateAttr(default=0)
+
+        def __init__(self, embedder: Embedder, progress: Any = None) -> None:
+            # The pipeline hands over all texts in one call; the model batches them itself.
+            super().__init__(model_name=embedder.model_path, embed_batch_size=2048)
+            self._embedder = embedder
+            self._progress = progress
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._embedder.encode_query(query)
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._get_text_embeddings([text])[0]
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self._embedder.encode(texts, progress=self._progress).tolist()
+
+    return MiniLMEmbedding(embedder, progress)

@@ -1,0 +1,52 @@
+"""Exceptions raised by the library.
+
+Each message says what went wrong and what to do about it; only the CLI and the
+app turn them into user-facing messages (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class: every error the library raises on purpose."""
+
+
+class CorpusNotFound(AssistantError):
+    """The corpus folder does not exist."""
+
+
+class EmptyCorpus(AssistantError):
+    """The corpus folder holds no readable documents."""
+
+
+class UnreadableDocument(AssistantError):
+    """One document cannot be read (empty, not UTF-8, binary, corrupt, scanned)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class IndexMissing(AssistantError):
+    """No index has been built in the index folder."""
+
+
+class IndexCorrupt(AssistantError):
+    """The index folder exists but is incomplete or inconsistent."""
+
+
+class IndexBusy(AssistantError):
+    """Another process holds the index write lock."""
+
+
+class BadQuestion(AssistantError):
+    """The question cannot be answered as asked (empty, too long, ...)."""
+
+
+class BadFilter(AssistantError):
+    """A filter names a document, organisation or year that is not indexed."""
+
+
+class BadEvalFile(AssistantError):
+    """An evaluation file is missing or malformed."""

@@ -1,0 +1,439 @@
+"""Stage 3: the index. Builds and updates it incrementally, and loads it for searching.
+
+Layout of the index folder:
+
+    manifest.json   documents with their content hashes, glossary, passage ids (written last)
+    chroma/         Chroma PersistentClient: one vector per passage, cosine space
+    docstore.json   llama-index docstore: document hashes, for the pipeline's upserts
+    bm25/           llama-index BM25 retriever (bm25s), rebuilt from the vector store's nodes
+    .lock           held by the one process that may write
+
+Ingest is incremental: a file whose size, mtime and content hash are unchanged is not
+re-parsed or re-embedded; a changed file's passages are replaced; a deleted file's
+passages are removed. Passage ids are content hashes, so re-adding a passage after a
+crash cannot duplicate it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import AssistantError, EmptyCorpus, IndexBusy, IndexCorrupt, IndexMissing, UnreadableDocument
+from .glossary import Glossary, find_acronyms
+from .load import corpus_files, file_hash, load_document, read_catalog, source_name
+from .passages import split_document
+from .settings import Settings
+from .types import Document, Passage
+
+INDEX_VERSION = 1
+MANIFEST = "manifest.json"
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+# Node metadata that only the search text uses; the rest is kept out of the embedding.
+_EMBED_KEYS = ("section", "context")
+_BM25_KEYS = ("organisation", "title", "section", "context")
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[UnreadableDocument] = field(default_factory=list)
+    passages_embedded: int = 0
+    total_passages: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    rebuilt: bool = False
+
+    @property
+    def nothing_changed(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.rebuilt)
+
+    def summary(self) -> str:
+        if self.nothing_changed:
+            head = f"Index is up to date: {len(self.unchanged)} documents unchanged, nothing embedded."
+        else:
+            head = (f"Indexed {len(self.added)} new, {len(self.changed)} changed, {len(self.removed)} removed, "
+                    f"{len(self.unchanged)} unchanged documents; embedded {self.passages_embedded} passages "
+                    f"in {self.seconds:.1f} s ({self.total_passages} passages in the index).")
+        lines = [head]
+        lines += [f"Skipped {p.source}: {p.reason}" for p in self.problems]
+        return "\n".join(lines)
+
+
+# --- paths and stores -------------------------------------------------------------------
+
+
+class IndexPaths:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.manifest = self.root / MANIFEST
+        self.chroma = self.root / "chroma"
+        self.docstore = self.root / "docstore.json"
+        self.bm25 = self.root / "bm25"
+        self.lock = self.root / ".lock"
+
+
+def chroma_client(settings: Settings, paths: IndexPaths) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
+                                       ssl=url.scheme == "https", settings=chroma_settings)
+        except Exception as exc:  # the client checks the server at construction
+            raise AssistantError(f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                                 "start it or unset ASSISTANT_CHROMA_URL.") from exc
+    paths.chroma.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(paths.chroma), settings=chroma_settings)
+
+
+def chroma_collection(client: Any, name: str) -> Any:
+    # embedding_function=None: we always pass our own vectors. Chroma's default function
+    # would download a model, which fails offline.
+    return client.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
+def read_manifest(paths: IndexPaths) -> dict[str, Any] | None:
+    try:
+        data = json.loads(paths.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or "documents" not in data:
+        return None
+    return data
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+
+
+# --- passages as llama-index nodes -------------------------------------------------------
+
+
+def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
+    return {
+        "source": doc.source,
+        "title": doc.title,
+        "organisation": doc.organisation,
+        "published": doc.published,
+        "year": doc.year or 0,
+        "section": p.section,
+        "kind": p.kind,
+        "context": p.context,
+        "cells": json.dumps(p.cells, ensure_ascii=False),
+        "page": p.page or 0,
+    }
+
+
+def node_to_passage(node_id: str, text: str, start: int, end: int, meta: dict[str, Any]) -> Passage:
+    return Passage(
+        id=node_id, source=meta["source"], char_start=int(start), char_end=int(end), text=text,
+        section=meta.get("section", ""), kind=meta.get("kind", "paragraph"), context=meta.get("context", ""),
+        cells=[tuple(c) for c in json.loads(meta.get("cells") or "[]")],
+        title=meta.get("title", ""), organisation=meta.get("organisation", ""),
+        published=meta.get("published", ""), page=int(meta.get("page") or 0) or None,
+    )
+
+
+def _node_parser(max_chars: int) -> Any:
+    """The structure-aware splitter as a llama-index node parser (a pipeline transformation)."""
+    from llama_index.core.node_parser import NodeParser
+    from llama_index.core.schema import NodeRelationship, TextNode
+
+    class StructureNodeParser(NodeParser):
+        max_chars: int = 420
+
+        def _parse_nodes(self, nodes, show_progress=False, **kwargs):  # type: ignore[override]
+            out = []
+            for doc in nodes:
+                meta = doc.metadata
+                document = Document(source=meta["source"], text=doc.text, sha256="", title=meta["title"],
+                                    organisation=meta["organisation"], published=meta["published"])
+                pages = json.loads(meta.get("pages") or "[]")
+                for p in split_document(doc.text, document.source, self.max_chars):
+                    if pages:
+                        import bisect
+
+                        p.page = bisect.bisect_right(pages, p.char_start)
+                    node = TextNode(
+                        id_=p.id, text=p.text, start_char_idx=p.char_start, end_char_idx=p.char_end,
+                        metadata=passage_metadata(p, document),
+                        metadata_template="{value}", metadata_separator=" | ", text_template="{metadata_str}\n{content}",
+                    )
+                    node.excluded_embed_metadata_keys = [k for k in node.metadata if k not in _EMBED_KEYS]
+                    node.excluded_llm_metadata_keys = list(node.metadata)
+                    node.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
+                    out.append(node)
+            return out
+
+        def _postprocess_parsed_nodes(self, nodes, parent_doc_map):  # type: ignore[override]
+            return nodes  # offsets are exact already; the default would re-find them by text search
+
+    return StructureNodeParser(max_chars=max_chars, include_prev_next_rel=False)
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+def _lock(paths: IndexPaths) -> Any:
+    from filelock import FileLock, Timeout
+
+    paths.root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(paths.lock))
+    try:
+        lock.acquire(timeout=0.5)
+    except Timeout as exc:
+        raise IndexBusy(f"Another ingest is writing to {paths.root}; wait for it to finish and try again.") from exc
+    return lock
+
+
+def ingest(settings: Settings, progress: Progress | None = None, embedder: Any = None) -> IngestReport:
+    """Bring the index in line with the corpus folder. See the module docstring."""
+    started = time.perf_counter()
+    corpus, paths = Path(settings.corpus), IndexPaths(settings.index)
+    files = corpus_files(corpus)  # raises CorpusNotFound
+    lock = _lock(paths)
+    try:
+        return _ingest_locked(settings, corpus, paths, files, progress, embedder, started)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) -> IngestReport:
+    report = IngestReport()
+    manifest = read_manifest(paths)
+    if manifest is None and any(p.exists() for p in (paths.chroma, paths.docstore, paths.bm25)):
+        # Half-written or foreign index: start again from the corpus (which holds everything it had).
+        report.rebuilt = True
+        for p in (paths.chroma, paths.bm25):
+            shutil.rmtree(p, ignore_errors=True)
+        paths.docstore.unlink(missing_ok=True)
+    if settings.chroma_url and manifest is None:
+        report.rebuilt = True
+    old_docs: dict[str, dict] = (manifest or {}).get("documents", {})
+    catalog = read_catalog(corpus)
+    catalog_sig = file_hash(json.dumps(catalog, sort_keys=True).encode())
+    catalog_changed = manifest is not None and manifest.get("catalog") != catalog_sig
+
+    to_index: list[Document] = []
+    new_docs: dict[str, dict] = {}
+    for path in files:
+        source = source_name(corpus, path)
+        stat = path.stat()
+        old = old_docs.get(source)
+        if old and not catalog_changed and old["size"] == stat.st_size and old["mtime_ns"] == stat.st_mtime_ns:
+            new_docs[source] = old  # unchanged by size and mtime: not even re-read
+            report.unchanged.append(source)
+            continue
+        try:
+            data = path.read_bytes()
+            if old and not catalog_changed and old["sha256"] == file_hash(data):
+                new_docs[source] = {**old, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+                report.unchanged.append(source)
+                continue
+            doc = load_document(corpus, path, catalog, data)
+        except UnreadableDocument as problem:
+            report.problems.append(problem)
+            if old:
+                new_docs[source] = old  # keep the last good version searchable rather than lose it
+            continue
+        to_index.append(doc)
+        (report.changed if old else report.added).append(source)
+        new_docs[source] = {
+            **doc.meta(), "sha256": doc.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "pages": doc.pages,
+        }
+    report.removed = sorted(set(old_docs) - set(new_docs))
+
+    if not new_docs:
+        raise EmptyCorpus(
+            f"No readable documents in {corpus} (.txt, .md, .pdf, .docx, .html)"
+            + (f"; skipped: {', '.join(p.source + ' (' + p.reason + ')' for p in report.problems)}" if report.problems else "")
+            + ". Add reports and run `assistant ingest` again."
+        )
+    if report.nothing_changed and manifest is not None:
+        report.total_passages = sum(d.get("passages", 0) for d in new_docs.values())
+        if catalog_changed or any(new_docs[s] is not old_docs.get(s) for s in new_docs):
+            manifest["documents"] = new_docs  # refreshed mtimes only
+            _write_json_atomic(paths.manifest, manifest)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    nodes_by_doc, embed_seconds = _run_pipeline(settings, paths, to_index, report.removed, progress, embedder)
+    report.embed_seconds = embed_seconds
+    report.passages_embedded = sum(len(v) for v in nodes_by_doc.values())
+    for source, ids in nodes_by_doc.items():
+        new_docs[source]["passage_ids"] = ids
+        new_docs[source]["passages"] = len(ids)
+
+    if progress:
+        progress("Building keyword index", 0, 1)
+    passages = _rebuild_bm25(settings, paths)
+    if progress:
+        progress("Building keyword index", 1, 1)
+    glossary = []
+    for doc in to_index:
+        glossary += [a.to_dict() for a in find_acronyms(doc.text, doc.source)]
+    kept = [g for g in (manifest or {}).get("glossary", []) if g["source"] in new_docs and g["source"] not in nodes_by_doc]
+    report.total_passages = len(passages)
+    _write_json_atomic(paths.manifest, {
+        "version": INDEX_VERSION,
+        "model": Path(settings.model_path).name,
+        "catalog": catalog_sig,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "documents": new_docs,
+        "glossary": kept + glossary,
+        "problems": [{"source": p.source, "reason": p.reason} for p in report.problems],
+    })
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[dict[str, list[str]], float]:
+    """Embed and store new/changed documents through llama-index; drop removed ones."""
+    from llama_index.core import Document as LlamaDocument
+    from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+    from llama_index.core.storage.docstore import SimpleDocumentStore
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from .embed import Embedder, llama_embedding
+
+    collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+    vector_store = ChromaVectorStore(chroma_collection=collection)
+    docstore = SimpleDocumentStore.from_persist_path(str(paths.docstore)) if paths.docstore.exists() else SimpleDocumentStore()
+    for source in removed:
+        vector_store.delete(source)
+        docstore.delete_ref_doc(source, raise_error=False)
+        docstore.delete_document(source, raise_error=False)
+
+    embed_seconds = 0.0
+    nodes_by_doc: dict[str, list[str]] = {d.source: [] for d in docs}
+    if docs:
+        embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
+
+        def embed_progress(done: int, total: int) -> None:
+            if progress:
+                progress("Embedding passages", done, total)
+
+        llama_docs = [
+            LlamaDocument(id_=d.source, text=d.text, metadata={**d.meta(), "pages": json.dumps(d.pages)},
+                          excluded_embed_metadata_keys=["pages"])
+            for d in docs
+        ]
+        parser = _node_parser(settings.max_passage_chars)
+        embedding = llama_embedding(embedder, embed_progress)
+        pipeline = IngestionPipeline(
+            transformations=[parser, embedding], docstore=docstore, vector_store=vector_store,
+            docstore_strategy=DocstoreStrategy.UPSERTS, disable_cache=True,
+        )
+        t0 = time.perf_counter()
+        nodes = pipeline.run(documents=llama_docs, store_doc_text=False)
+        embed_seconds = time.perf_counter() - t0
+        for n in nodes:
+            nodes_by_doc[n.metadata["source"]].append(n.node_id)
+    docstore.persist(str(paths.docstore))
+    return nodes_by_doc, embed_seconds
+
+
+def all_nodes(collection: Any, batch: int = 5000) -> list[Any]:
+    """Every node in the Chroma collection, rebuilt from its stored metadata."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    nodes, offset = [], 0
+    while True:
+        got = collection.get(include=["metadatas", "documents"], limit=batch, offset=offset)
+        for meta, text in zip(got["metadatas"], got["documents"]):
+            node = metadata_dict_to_node(meta, text=text)
+            nodes.append(node)
+        if len(got["ids"]) < batch:
+            return nodes
+        offset += batch
+
+
+def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> list[Any]:
+    """The BM25 index over every passage (text plus organisation, title, section, headers)."""
+    import Stemmer
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+    nodes = all_nodes(collection)
+    nodes.sort(key=lambda n: (n.metadata.get("source", ""), n.start_char_idx or 0))
+    for n in nodes:
+        n.excluded_embed_metadata_keys = [k for k in n.metadata if k not in _BM25_KEYS]
+    tmp = paths.bm25.with_name("bm25.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if nodes:
+        retriever = BM25Retriever.from_defaults(nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en",
+                                                similarity_top_k=min(settings.bm25_top_k, len(nodes)))
+        retriever.persist(str(tmp))
+    else:
+        tmp.mkdir(parents=True)
+    old = paths.bm25.with_name("bm25.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if paths.bm25.exists():
+        os.replace(paths.bm25, old)
+    os.replace(tmp, paths.bm25)
+    shutil.rmtree(old, ignore_errors=True)
+    return nodes
+
+
+# --- loading for search ------------------------------------------------------------------
+
+
+class SearchIndex:
+    """The built index, loaded once: passages in memory, BM25, and the Chroma collection."""
+
+    def __init__(self, settings: Settings, manifest: dict, passages: dict[str, Passage], order: list[str],
+                 bm25: Any, collection: Any) -> None:
+        self.settings = settings
+        self.manifest = manifest
+        self.passages = passages
+        self.order = order  # BM25 row -> passage id
+        self.bm25 = bm25
+        self.collection = collection
+        self.glossary = Glossary.from_dicts(manifest.get("glossary", []))
+        self.documents: dict[str, dict] = manifest["documents"]
+
+    @classmethod
+    def load(cls, settings: Settings) -> "SearchIndex":
+        paths = IndexPaths(settings.index)
+        manifest = read_manifest(paths)
+        if manifest is None:
+            if not paths.root.exists() or not any(paths.root.glob("*")) or not (paths.chroma.exists() or paths.bm25.exists()):
+                raise IndexMissing(f"No index in {paths.root}; run `assistant ingest` first.")
+            raise IndexCorrupt(f"The index in {paths.root} is incomplete (no valid manifest); run `assistant ingest` to repair it.")
+        if not (paths.bm25 / "retriever.json").exists():
+            raise IndexCorrupt(f"The keyword index in {paths.bm25} is missing; run `assistant ingest` to repair it.")
+        try:
+            from llama_index.retrievers.bm25 import BM25Retriever
+
+            bm25 = BM25Retriever.from_persist_dir(str(paths.bm25))
+        except Exception as exc:
+            raise IndexCorrupt(f"The keyword index in {paths.bm25} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
+        passages: dict[str, Passage] = {}
+        order: list[str] = []
+        for row in bm25.corpus:
+            content = json.loads(row["_node_content"])
+            meta = content["metadata"]
+            p = node_to_passage(row["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"], meta)
+            passages[p.id] = p
+            order.append(p.id)
+        collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+        return cls(settings, manifest, passages, order, bm25, collection)

@@ -1,0 +1,503 @@
+"""Stage 2: cut a document's text into short, self-contained, citable passages.
+
+Council reports are not prose. This splitter reads the layout they actually use:
+
+* markdown headings, numbered headings ("4.0 MAIN TEXT") and short title lines
+  give every passage its section path;
+* bullet and numbered lists: one passage per item, carrying the lead-in line
+  ("... has markedly improved:") as search context;
+* tab-separated tables, one row per line (action plans, counts by year): one
+  passage per row, with the table's title and column headers as context and
+  empty leading cells carried down from the row above (the "Foundation");
+* "one cell per line" tables (a tab starts each cell, a cell may wrap onto the
+  next line), as exported from word processors: one passage per row, with the
+  header row's labels aligned from the right (label | Baseline | 2024 Target);
+* space-aligned rows ("Number of pupils ...      175      225");
+* slide fragments: short lines that stand alone.
+
+Every passage is an exact span: `text == document_text[char_start:char_end]`.
+Everything added for search (section, headers, lead-in) lives in `context` and
+`section`, never in `text`. Long paragraphs are cut at sentence ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .types import Passage
+
+# --- small text helpers (pure) -------------------------------------------------------------
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_BULLET_RE = re.compile(r"^[ \t]*(?:[-*•·–▪➤]|\d{1,2}[.)](?=\s))[ \t]+")
+_NUMBERED_PARA_RE = re.compile(r"^[ \t]*(?:-[ \t]+)?(\d+(?:\.\d+)+)\.?[ \t]+\S")
+_SECTION_NO_RE = re.compile(r"^\d+(?:\.\d+)*\.?$")
+_VALUE_RE = re.compile(
+    r"^[<>≤≥~+-]?\s*[£$€]?\s*\d[\d,]*(?:\.\d+)?\s*(?:%|[kKmM]|bn|per\s+1,000)?(?:\s*\([^)]*\))?$"
+)
+_ABBREVIATIONS = {
+    "e.g", "i.e", "etc", "inc", "incl", "no", "nos", "vs", "approx", "st", "dr", "mr", "mrs", "ms",
+    "cllr", "fig", "para", "ref", "p.a", "c", "ca", "cf", "al",
+}
+_SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)\]]*(?=\s+[\"'‘“(]?[A-Z0-9£])")
+
+
+def clean_inline(text: str) -> str:
+    """Text as a reader should see it: markup removed, whitespace collapsed (for display, never for offsets)."""
+    text = _TAG_RE.sub(" ", text)
+    text = text.replace("**", "").replace("~~", "").replace("➤", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def is_year(cell: str) -> bool:
+    """True for a column label that is a year or a year range: "2024", "2022/23", "2020-21"."""
+    return bool(re.match(r"^(?:19|20)\d\d(?:\s*[/-]\s*\d\d(?:\d\d)?)?$", clean_inline(cell)))
+
+
+def is_value(cell: str) -> bool:
+    """True for a cell that is a figure ("£10,910,000", "21% (2020/21)", "0.44") rather than a label."""
+    return bool(_VALUE_RE.match(clean_inline(cell)))
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of `text[start:end]` as absolute (start, end) offsets, whitespace trimmed.
+
+    A sentence ends at . ! or ? followed by space and a capital or digit, except after common
+    abbreviations ("inc.", "e.g.") and single-letter initials.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for m in _SENTENCE_END_RE.finditer(text, start, end):
+        word = re.search(r"([\w.]+)\.$", text[max(start, m.start() - 12): m.start() + 1])
+        if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
+            continue
+        spans.append((cursor, m.end()))
+        cursor = m.end()
+    spans.append((cursor, end))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def passage_id(source: str, start: int, end: int, text: str) -> str:
+    """A content hash: the same span of the same text always gets the same id."""
+    return hashlib.sha256(f"{source}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:32]
+
+
+# --- layout model ----------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    start: int
+    end: int  # exclusive, newline not included
+    raw: str
+
+    @property
+    def stripped(self) -> str:
+        return self.raw.strip()
+
+
+@dataclass
+class Cell:
+    start: int
+    end: int
+    text: str  # verbatim text of the cell (may span lines)
+
+    @property
+    def clean(self) -> str:
+        return clean_inline(self.text)
+
+
+@dataclass
+class Table:
+    """What is known about the table being read: its titles, header and the row above."""
+
+    titles: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    above: list[str] = field(default_factory=list)
+
+
+def _lines(text: str) -> list[Line]:
+    lines = []
+    pos = 0
+    for raw in text.split("\n"):
+        end = pos + len(raw)
+        body = raw[:-1] if raw.endswith("\r") else raw
+        lines.append(Line(pos, pos + len(body), body))
+        pos = end + 1
+    return lines
+
+
+def _blocks(lines: list[Line]) -> list[list[Line]]:
+    """Groups of lines separated by blank lines. A line of tabs is an empty table cell, not a blank."""
+    blocks: list[list[Line]] = []
+    current: list[Line] = []
+    for line in lines:
+        blank = line.raw.strip(" \r\u00a0") == ""
+        heading = line.stripped.startswith("#")
+        if blank or heading:
+            if current:
+                blocks.append(current)
+            current = []
+            if heading:
+                blocks.append([line])
+            continue
+        current.append(line)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\r\n\u00a0":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n\u00a0":
+        end -= 1
+    return start, end
+
+
+def _tab_cells(text: str, line: Line) -> list[Cell]:
+    cells, pos = [], line.start
+    for part in line.raw.split("\t"):
+        s, e = _trim(text, pos, pos + len(part))
+        cells.append(Cell(s, e, text[s:e]))
+        pos += len(part) + 1
+    return cells
+
+
+def _is_tsv_row(line: Line) -> bool:
+    parts = [p for p in line.raw.split("\t") if p.strip()]
+    return len(parts) >= 2 and not (len(parts) == 2 and _SECTION_NO_RE.match(parts[0].strip()))
+
+
+# Page furniture that is neither a heading nor content.
+_FURNITURE_RE = re.compile(r"^(?:this page is intentionally left blank|page \d+(?: of \d+)?)$", re.IGNORECASE)
+_SPACED_SPLIT = re.compile(r"(?<=\S)[ \u00a0]{3,}(?=\S)")
+
+
+def _spaced_cells(text: str, line: Line) -> list[Cell] | None:
+    """Cells of a space-aligned row whose last cell is a figure, else None."""
+    parts = list(_SPACED_SPLIT.finditer(line.raw))
+    if not parts:
+        return None
+    cells, pos = [], 0
+    for m in parts:
+        cells.append((pos, m.start()))
+        pos = m.end()
+    cells.append((pos, len(line.raw.rstrip())))
+    out = []
+    for s, e in cells:
+        s, e = _trim(text, line.start + s, line.start + e)
+        if e > s:
+            out.append(Cell(s, e, text[s:e]))
+    if len(out) >= 2 and is_value(out[-1].text):
+        return out
+    return None
+
+
+def _is_heading_candidate(text: str) -> bool:
+    t = clean_inline(text).strip("#").strip()
+    if not t or len(t) > 90 or len(t.split()) > 12:
+        return False
+    if t[-1] in ".;,:" or "\t" in text:
+        return False
+    if _BULLET_RE.match(text) and not re.match(r"^\d{1,2}\.\s", t):
+        return False
+    return t[0].isupper() or t[0].isdigit()
+
+
+def _strong_heading(text: str) -> bool:
+    """Headings that are headings wherever they stand: numbered ('1.0 PURPOSE') or all capitals."""
+    t = clean_inline(text).strip("#").strip()
+    letters = [c for c in t if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 3:
+        return True
+    return bool(re.match(r"^\d+(?:\.\d+)*\.?\s+\S", t))
+
+
+_BODY = {"paragraph", "list", "tsv", "cells", "spaced"}
+
+
+def _heading_level(text: str, hashes: int) -> int:
+    t = clean_inline(text).strip("#").strip()
+    m = re.match(r"^(\d+(?:\.\d+)*)\.?\s", t)
+    if m:
+        parts = m.group(1).split(".")
+        if len(parts) > 1 and parts[-1] == "0":
+            parts = parts[:-1]
+        return len(parts)
+    if hashes:
+        return hashes
+    return 9  # unnumbered title lines: they replace each other under the numbered sections
+
+
+# --- the splitter ----------------------------------------------------------------------------
+
+
+class Splitter:
+    """Turns one document's text into passages. Pure: no I/O, no model."""
+
+    def __init__(self, max_chars: int = 420) -> None:
+        self.max_chars = max_chars
+
+    def split(self, text: str, source: str) -> list[Passage]:
+        self.text = text
+        self.source = source
+        self.out: list[Passage] = []
+        self.headings: list[tuple[int, str]] = []
+        self.table = Table()
+        self.lead_in = ""
+        blocks = [b for b in _blocks(_lines(text))]
+        kinds = [self._kind(b) for b in blocks]
+        keep = [i for i, k in enumerate(kinds) if k != "empty"]
+        blocks, kinds = [blocks[i] for i in keep], [kinds[i] for i in keep]
+        for i, (block, kind) in enumerate(zip(blocks, kinds)):
+            nxt = kinds[i + 1] if i + 1 < len(kinds) else "end"
+            getattr(self, f"_on_{kind}")(block, i, kinds, nxt)
+        for p in self.out:
+            p.id = passage_id(source, p.char_start, p.char_end, p.text)
+        return self.out
+
+    # classification ---------------------------------------------------------------------
+    def _kind(self, block: list[Line]) -> str:
+        nonempty = [ln for ln in block if ln.stripped]
+        if not nonempty or (len(nonempty) == 1 and _FURNITURE_RE.match(clean_inline(nonempty[0].raw))):
+            return "empty"
+        if nonempty[0].stripped.startswith("#"):
+            return "heading"
+        tsv = sum(_is_tsv_row(ln) for ln in nonempty)
+        if tsv and tsv * 2 >= len(nonempty):
+            return "tsv"
+        if block[0].raw.startswith("\t") and not tsv:
+            filled = [c for c in self._line_cells(block) if c.text]
+            if not filled:
+                return "empty"
+            if len(filled) >= 2:
+                return "cells"
+        if any(_spaced_cells(self.text, ln) for ln in nonempty):
+            return "spaced"
+        joined = " ".join(ln.stripped for ln in nonempty)
+        if len(nonempty) <= 2 and _is_heading_candidate(joined) and (len(nonempty) == 1 or _strong_heading(joined)):
+            return "candidate"
+        if any(_BULLET_RE.match(ln.raw) or _NUMBERED_PARA_RE.match(ln.raw) for ln in nonempty):
+            return "list"
+        return "paragraph"
+
+    # helpers ----------------------------------------------------------------------------
+    def _section(self) -> str:
+        return " > ".join(t if len(t) <= 80 else t[:77].rsplit(" ", 1)[0] + "…" for _, t in self.headings)
+
+    def _push_heading(self, title: str, level: int) -> None:
+        title = clean_inline(title).strip("#").strip()
+        if not title:
+            return
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        self.headings.append((level, title))
+        self.table = Table()
+        self.lead_in = ""
+
+    def _emit(self, start: int, end: int, kind: str, context: str = "", cells=None) -> Passage | None:
+        start, end = _trim(self.text, start, end)
+        if end <= start:
+            return None
+        body = self.text[start:end]
+        if not re.search(r"[A-Za-z0-9]", body):
+            return None
+        p = Passage(
+            source=self.source, char_start=start, char_end=end, text=body,
+            section=self._section(), kind=kind, context=context, cells=list(cells or []),
+        )
+        self.out.append(p)
+        return p
+
+    def _emit_prose(self, start: int, end: int, kind: str, context: str = "") -> None:
+        """A paragraph or list item, cut at sentence ends when it is long."""
+        start, end = _trim(self.text, start, end)
+        if end - start <= self.max_chars:
+            self._emit(start, end, kind, context)
+            return
+        chunk_start = chunk_end = None
+        for s, e in sentence_spans(self.text, start, end):
+            if chunk_start is None:
+                chunk_start, chunk_end = s, e
+            elif e - chunk_start > self.max_chars:
+                self._emit(chunk_start, chunk_end, kind, context)
+                chunk_start, chunk_end = s, e
+            else:
+                chunk_end = e
+        if chunk_start is not None:
+            self._emit(chunk_start, chunk_end, kind, context)
+
+    def _lead_in(self, start: int, end: int) -> str:
+        """The sentence that introduces a list ("... have included:"), or ''."""
+        spans = sentence_spans(self.text, start, end)
+        last = clean_inline(self.text[spans[-1][0]:spans[-1][1]]) if spans else ""
+        return last if last.endswith(":") else ""
+
+    def _line_cells(self, block: list[Line]) -> list[Cell]:
+        """Cells of a one-cell-per-line block: a tab starts a cell, a line without one continues it."""
+        cells: list[list[int]] = []
+        for ln in block:
+            if ln.raw.startswith("\t") or not cells:
+                cells.append([ln.start, ln.end])
+            else:
+                cells[-1][1] = ln.end
+        out = []
+        for s, e in cells:
+            s, e = _trim(self.text, s, e)
+            out.append(Cell(s, e, self.text[s:e]))
+        return out
+
+    def _row(self, cells: list[Cell], header: list[str]) -> None:
+        """Emit one table row: verbatim span from first to last non-empty cell, headers as context."""
+        filled = [c for c in cells if c.text]
+        if not filled:
+            return
+        if header and len(header) == len(cells):
+            values = [c.clean for c in cells]
+            # Empty leading cells repeat the row above (the Foundation or Priority of an action plan).
+            lead = 0
+            while lead < len(values) and not values[lead] and lead < len(self.table.above):
+                values[lead] = self.table.above[lead]
+                lead += 1
+            self.table.above = values
+            pairs = [(h, v) for h, v in zip(header, values) if v]
+        else:
+            values = [c.clean for c in filled]
+            labels = [h for h in header if h][-len(values):]
+            # Fewer labels than cells: the header names the right-hand columns (label | Baseline | Target).
+            pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
+        self._emit(filled[0].start, filled[-1].end, "row", self._row_context(pairs, filled), pairs)
+
+    def _row_context(self, pairs: list[tuple[str, str]], filled: list[Cell]) -> str:
+        """Table titles, column names, and values carried down from rows above (not in the span)."""
+        own = {c.clean for c in filled}
+        bits = list(self.table.titles)
+        bits += [f"{h}: {v}" if h else v for h, v in pairs if v not in own]
+        bits += [h for h, v in pairs if h and v in own]
+        return " | ".join(bits)
+
+    # handlers -----------------------------------------------------------------------------
+    def _on_empty(self, block, i, kinds, nxt) -> None:
+        pass
+
+    def _on_heading(self, block, i, kinds, nxt) -> None:
+        raw = block[0].stripped
+        hashes = len(raw) - len(raw.lstrip("#"))
+        self._push_heading(raw, _heading_level(raw, hashes))
+
+    def _on_candidate(self, block, i, kinds, nxt) -> None:
+        lines = [ln for ln in block if ln.stripped]
+        line = Line(lines[0].start, lines[-1].end, self.text[lines[0].start:lines[-1].end])
+        text = " ".join(ln.stripped for ln in lines)
+        prev = kinds[i - 1] if i else "start"
+        starts_run = prev != "candidate" and kinds[i + 1: i + 3] == ["candidate", "candidate"]
+        if _strong_heading(text) or nxt in _BODY or starts_run:
+            # A title line names what follows; a run of short lines (slides) is titled by its first.
+            self._push_heading(text, _heading_level(text, 0))
+            if len(text.split()) >= 6 and not _strong_heading(text):
+                self._emit(line.start, line.end, "fragment")  # a long title line may itself be the answer
+            return
+        self._emit(line.start, line.end, "fragment")
+
+    def _on_paragraph(self, block, i, kinds, nxt) -> None:
+        lines = [ln for ln in block if ln.stripped]
+        start, end = lines[0].start, lines[-1].end
+        self._emit_prose(start, end, "paragraph")
+        self.lead_in = self._lead_in(start, end)
+
+    def _on_list(self, block, i, kinds, nxt) -> None:
+        items: list[list[int]] = []
+        intro: list[Line] = []
+        for ln in block:
+            if not ln.stripped:
+                continue
+            if _BULLET_RE.match(ln.raw) or _NUMBERED_PARA_RE.match(ln.raw):
+                items.append([ln.start, ln.end])
+            elif items:
+                items[-1][1] = ln.end
+            else:
+                intro.append(ln)
+        if intro:
+            s, e = intro[0].start, intro[-1].end
+            self._emit_prose(s, e, "paragraph")
+            self.lead_in = self._lead_in(s, e)
+        for s, e in items:
+            # Symbol bullets are dropped from the span; paragraph numbers ("4.3.2", "3.") are kept.
+            m = re.match(r"[ \t]*(?:[-*•·–▪➤][ \t]+)?", self.text[s:e])
+            body_start = s + m.end()
+            if _NUMBERED_PARA_RE.match(self.text[s:e]) or re.match(r"[ \t]*\d{1,2}[.)]\s", self.text[s:e]):
+                self.lead_in = ""  # a numbered paragraph stands on its own and ends the list above
+            self._emit_prose(body_start, e, "item", self.lead_in)
+            self.lead_in = self._lead_in(body_start, e) or self.lead_in
+
+    def _on_tsv(self, block, i, kinds, nxt) -> None:
+        for line in block:
+            if not line.stripped:
+                continue
+            cells = _tab_cells(self.text, line)
+            filled = [c for c in cells if c.text]
+            if len(filled) == 1 and not self.table.header:
+                self.table.titles.append(filled[0].clean)  # "Action Plan\t\t\t"
+            elif len(filled) == 1 and len(cells) == 1:
+                self._emit(filled[0].start, filled[0].end, "paragraph")
+            elif self._looks_like_header(filled, cells):
+                self.table.header = [c.clean for c in cells]
+                self.table.above = []
+            else:
+                self._row(cells, self.table.header)
+
+    def _looks_like_header(self, filled: list[Cell], cells: list[Cell]) -> bool:
+        if len(filled) < 2:
+            return False
+        if any(len(c.clean) > 45 or (is_value(c.text) and not is_year(c.text)) for c in filled):
+            return False
+        # A header names columns: it repeats the current header, or no header is known yet.
+        current = self.table.header
+        return not current or [c.clean for c in cells] == current or len(current) != len(cells)
+
+    def _on_cells(self, block, i, kinds, nxt) -> None:
+        filled = [c for c in self._line_cells(block) if c.text]
+        short_labels = all(len(c.clean) <= 45 and not is_value(c.text) and not c.clean.endswith(".") for c in filled)
+        if short_labels and (not self.table.header or len(filled) <= len(self.table.header)):
+            self.table.header = [c.clean for c in filled]
+            return
+        self._row(filled, self.table.header)
+
+    def _on_spaced(self, block, i, kinds, nxt) -> None:
+        rows: list[tuple[list[Cell], int]] = []
+        for ln in block:
+            if not ln.stripped:
+                continue
+            cells = _spaced_cells(self.text, ln)
+            if cells:
+                rows.append((cells, ln.end))
+            elif rows:
+                # A label that wrapped onto the next line belongs to the row above.
+                cells, _ = rows[-1]
+                s, e = _trim(self.text, ln.start, ln.end)
+                cells[0] = Cell(cells[0].start, cells[0].end, cells[0].text + " " + self.text[s:e])
+                rows[-1] = (cells, e)
+            else:
+                self._emit(ln.start, ln.end, "paragraph")
+        for cells, end in rows:
+            values = [c.clean for c in cells]
+            labels = [h for h in self.table.header if h][-len(values):]
+            pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
+            self._emit(cells[0].start, end, "row", self._row_context(pairs, cells), pairs)
+
+
+def split_document(text: str, source: str, max_chars: int = 420) -> list[Passage]:
+    """Passages of one document's text. See the module docstring for the layouts handled."""
+    return Splitter(max_chars=max_chars).split(text, source)
