@@ -122,6 +122,19 @@ class Assistant:
         docs = [dict(d) for d in self.index.documents.values()]
         return sorted(docs, key=lambda d: d.get("published", ""), reverse=True)
 
+    def source_text(self, source: str) -> str:
+        """The full text that citations of `source` index into (the file itself for .txt/.md)."""
+        from pathlib import Path
+
+        from .errors import UnreadableDocument
+        from .load import load_document, read_catalog
+
+        corpus = Path(self.settings.corpus)
+        path = (corpus / source).resolve()
+        if corpus.resolve() not in path.parents or not path.is_file():
+            raise UnreadableDocument(source, f"is not a file in the corpus folder {corpus}")
+        return load_document(corpus, path, read_catalog(corpus)).text
+
     def conversation(self, filters: Filters | None = None) -> Conversation:
         return Conversation(self, filters or Filters())
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: the real corpus, the real model, a real Chroma in a temporary folder.
+
+The full index is built once per test session (about 20 s) and shared read-only; tests
+that change an index build their own small one in their own temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("corpus") / "corpus"
+    shutil.copytree(CORPUS, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def settings(corpus_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for a fully built index of the real corpus (built once)."""
+    s = Settings(corpus=corpus_copy, index=tmp_path_factory.mktemp("index") / "index")
+    Assistant(s).ingest()
+    return s
+
+
+@pytest.fixture(scope="session")
+def bot(settings: Settings) -> Assistant:
+    b = Assistant(settings)
+    b.warm()
+    return b
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Settings:
+    """Settings for a two-document corpus in a fresh folder, not yet indexed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("dundee-our-promise-2020-23-impact-summary.txt", "children-in-care-programme-scrutiny-2023.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    return Settings(corpus=corpus, index=tmp_path / "index")
