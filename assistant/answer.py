@@ -56,6 +56,11 @@ def attribution(p: Passage) -> str:
 # --- 1. the question ---------------------------------------------------------------------
 
 
+_QUANTITY_RE = re.compile(
+    r"\b(how (?:many|much|big|large|high|low)|what (?:share|proportion|percentage|number|amount|rate|level)|"
+    r"costs?|budgets?|spend|funding|figures?|totals?|averages?|targets?|rates?|numbers?|per cent|percent)\b", re.I)
+
+
 @dataclass
 class Question:
     text: str  # as asked
@@ -63,6 +68,8 @@ class Question:
     search_text: str  # what is sent to retrieval
     follow_up: bool = False
     refers_back: bool = False  # uses a pronoun for something in the previous answer
+    focus: dict[str, float] = field(default_factory=dict)  # this turn's own terms (a follow-up's new topic)
+    wants_figure: bool = False  # "how many", "what share", "cost": an answer without a figure is a weak one
 
 
 def is_follow_up(question: str, own_terms: list[str]) -> tuple[bool, bool]:
@@ -75,53 +82,87 @@ def is_follow_up(question: str, own_terms: list[str]) -> tuple[bool, bool]:
 
 def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Question | None" = None,
                    expand: str = "") -> Question:
-    """Weighted terms of `text`; a follow-up also carries the previous question's terms at half weight."""
-    own = content_terms(text + " " + expand)
-    follow, refers = is_follow_up(text, content_terms(text)) if previous else (False, False)
+    """Weighted terms of `text`; a follow-up also carries the previous question's terms at half weight.
+
+    `expand` holds acronym expansions: synonyms of words already asked, so they weigh little.
+    """
+    own = content_terms(text)
+    follow, refers = is_follow_up(text, own) if previous else (False, False)
     max_idf = idf(0, n_passages)
     terms: dict[str, float] = {}
     for t in own:
         terms[t] = idf(df.get(t, 0), n_passages) if df.get(t) else max_idf
+    focus = dict(terms)
+    for t in content_terms(expand):
+        terms.setdefault(t, 0.25 * (idf(df.get(t, 0), n_passages) if df.get(t) else max_idf))
     search = text + (" " + expand if expand else "")
+    wants_figure = bool(_QUANTITY_RE.search(text))
     if follow and previous:
         for t, w in previous.terms.items():
             if t not in terms:
                 terms[t] = w * 0.5
         search = previous.search_text + " " + search
-    return Question(text, terms, search, follow, refers)
+        wants_figure = wants_figure or previous.wants_figure
+        if refers:
+            focus = dict(terms)  # "who leads that?": the topic is still the previous one
+    return Question(text, terms, search, follow, refers, focus, wants_figure)
 
 
 # --- 2. rerank ---------------------------------------------------------------------------
 
 
 class TermCache:
-    """Content terms of passages (text + headers + section), computed once per passage."""
+    """Weighted content terms of each passage, computed once per passage.
 
-    def __init__(self) -> None:
-        self._terms: dict[str, frozenset[str]] = {}
+    The passage's own words count fully; a table row's column names and carried-down cells
+    nearly so; a list item's lead-in and the section path half; the document's title and
+    organisation a little. An
+    acronym in the passage also brings the words it stands for (at half weight).
+    """
 
-    def of(self, p: Passage) -> frozenset[str]:
+    def __init__(self, glossary: object | None = None) -> None:
+        self._terms: dict[str, dict[str, float]] = {}
+        self.glossary = glossary
+
+    def of(self, p: Passage) -> dict[str, float]:
         got = self._terms.get(p.id)
         if got is None:
-            got = frozenset(content_terms(" ".join((p.text, p.context, p.section))))
+            got = {}
+            # A table row's column names and carried-down cells describe its values almost as its own words do.
+            context_weight = 0.8 if p.kind == "row" else 0.5
+            parts = [(f"{p.title} {p.organisation}", 0.3), (p.section, 0.5), (p.context, context_weight), (p.text, 1.0)]
+            if self.glossary is not None:
+                found = self.glossary.acronyms_in(f"{p.text} {p.context}")  # type: ignore[attr-defined]
+                parts.insert(2, (" ".join(e.expansion for e in found), 0.5))
+            for text, weight in parts:
+                for t in content_terms(text):
+                    got[t] = max(got.get(t, 0.0), weight)
             self._terms[p.id] = got
         return got
 
 
-def coverage(q: Question, terms: Iterable[str]) -> float:
-    """Share of the question's term weight that `terms` contains."""
-    total = sum(q.terms.values())
+def coverage(q: "Question | dict[str, float]", terms: "dict[str, float] | Iterable[str]") -> float:
+    """Share of the question's term weight that `terms` contains (weighted by where it was found)."""
+    weights = q.terms if isinstance(q, Question) else q
+    total = sum(weights.values())
     if not total:
         return 0.0
-    have = set(terms)
-    return sum(w for t, w in q.terms.items() if t in have) / total
+    have = terms if isinstance(terms, dict) else {t: 1.0 for t in terms}
+    return sum(w * have.get(t, 0.0) for t, w in weights.items()) / total
 
 
 def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] | None = None) -> list[Hit]:
-    """Relevance in [0, 1]: half dense similarity, half weighted term coverage."""
+    """Relevance in [0, 1]: half dense similarity, half weighted term coverage.
+
+    A question that asks for a quantity marks down passages that hold no figure at all.
+    """
     for h in hits:
         cov = coverage(q, cache.of(h.passage))
         h.relevance = 0.5 * max(0.0, h.dense) + 0.5 * cov
+        if q.wants_figure and not re.search(r"\d", h.passage.text):
+            h.relevance *= 0.85
+        if h.passage.kind != "row" and len(content_terms(h.passage.text)) < 4:
+            h.relevance *= 0.85  # a name or a title line says too little to answer anything
         if boost_ids and h.passage.id in boost_ids:
             h.relevance += 0.1
     return sorted(hits, key=lambda h: -h.relevance)
@@ -134,19 +175,28 @@ def _overlap(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.char_start < b.char_end and b.char_start < a.char_end
 
 
-def select(hits: list[Hit], max_citations: int = 6, ratio: float = 0.8, floor: float = 0.0) -> list[Hit]:
-    """The best hit, then hits at least `ratio` as relevant that do not repeat a chosen one."""
+def select(hits: list[Hit], q: Question | None = None, cache: TermCache | None = None, max_citations: int = 6,
+           ratio: float = 0.85, floor: float = 0.0, typical: int = 4) -> list[Hit]:
+    """The best hit, then hits nearly as relevant that cover the question's focus and repeat nothing.
+
+    At most `typical` citations unless more are exactly as relevant; never more than `max_citations`.
+    """
     if not hits:
         return []
     best = hits[0].relevance
     chosen = [hits[0]]
     seen_text = {clean_inline(hits[0].passage.text).lower()}
+    lead_focus = coverage(q.focus, cache.of(hits[0].passage)) if (q and cache and q.focus) else 0.0
     for h in hits[1:]:
         if len(chosen) >= max_citations or h.relevance < max(best * ratio, floor):
+            break
+        if len(chosen) >= typical and h.relevance < best * 0.97:
             break
         key = clean_inline(h.passage.text).lower()
         if key in seen_text or any(_overlap(h.passage, c.passage) for c in chosen):
             continue
+        if q and cache and q.focus and coverage(q.focus, cache.of(h.passage)) < 0.6 * lead_focus:
+            continue  # relevant to the conversation, but not to what this question asks
         seen_text.add(key)
         chosen.append(h)
     return chosen
@@ -161,25 +211,37 @@ def render_row(cells: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def best_sentences(q: Question, p: Passage) -> list[tuple[int, int]]:
-    """Spans (absolute offsets) of the sentence(s) of `p` that best answer `q`."""
+def best_sentences(q: Question, p: Passage, max_sentences: int = 3) -> list[tuple[int, int]]:
+    """Spans (absolute offsets) of the sentence(s) of `p` that best answer `q`.
+
+    The best sentence first; then any sentence that adds a good share of the question's
+    terms the chosen ones lack (the date in one sentence, the measure in the next).
+    """
     spans = sentence_spans(p.text)
     if len(spans) <= 1:
         return [(p.char_start + s, p.char_start + e) for s, e in spans] or [(p.char_start, p.char_end)]
-    scored = []
-    for i, (s, e) in enumerate(spans):
-        cov = coverage(q, content_terms(p.text[s:e]))
-        has_figure = bool(re.search(r"\d", p.text[s:e]))
-        scored.append((cov + (0.05 if has_figure else 0.0) - i * 0.01, i))
-    scored.sort(reverse=True)
-    top = scored[0][1]
-    picked = {top}
+    terms = [set(content_terms(p.text[s:e])) for s, e in spans]
+
+    def gain(i: int, have: set[str]) -> float:
+        new = terms[i] - have
+        figure = 0.02 if (q.wants_figure and re.search(r"\d", p.text[spans[i][0]:spans[i][1]])) else 0.0
+        return coverage(q, new) + figure - i * 0.001
+
+    picked: list[int] = []
+    have: set[str] = set()
+    while len(picked) < max_sentences:
+        options = [(gain(i, have), i) for i in range(len(spans)) if i not in picked]
+        if not options:
+            break
+        score, i = max(options)
+        if picked and score < 0.15:
+            break
+        picked.append(i)
+        have |= terms[i]
     # A sentence that starts "This rose to ..." needs the one before it to make sense.
-    if top > 0 and _ANAPHOR_START.match(p.text[spans[top][0]:spans[top][1]]):
-        picked.add(top - 1)
-    # A second sentence when it is nearly as good and adjacent (a figure split over two).
-    if len(scored) > 1 and scored[1][0] >= 0.8 * scored[0][0] > 0 and abs(scored[1][1] - top) == 1:
-        picked.add(scored[1][1])
+    for i in list(picked):
+        if i > 0 and i - 1 not in picked and _ANAPHOR_START.match(p.text[spans[i][0]:spans[i][1]]):
+            picked.append(i - 1)
     return [(p.char_start + spans[i][0], p.char_start + spans[i][1]) for i in sorted(picked)]
 
 
@@ -189,7 +251,7 @@ def statement(p: Passage, spans: list[tuple[int, int]]) -> str:
         return render_row(p.cells)
     text = " ".join(clean_inline(p.text[s - p.char_start:e - p.char_start]) for s, e in spans)
     text = _NUMBERING.sub("", text).strip()
-    if p.kind == "item" and p.context and len(text) < 60 and not re.search(r"\d", text):
+    if p.kind == "item" and p.context and len(text) < 60 and len(p.context) <= 120 and not re.search(r"\d", text):
         text = f"{p.context.rstrip(':')}: {text}"  # a bare bullet means little without its lead-in
     return text
 
@@ -214,8 +276,11 @@ def compose(q: Question, chosen: list[Hit]) -> tuple[str, list[Draft]]:
     for d in drafts:
         groups.setdefault(d.hit.passage.source, []).append(d)
     order = list(groups)
-    if len(order) > 1:
+    # Figures from several reports read as a timeline, oldest first; anything else stays best first.
+    if len(order) > 1 and all(re.search(r"\d", groups[s][0].text) for s in order):
         order.sort(key=lambda s: groups[s][0].hit.passage.published or "9999")
+    elif len(order) > 2:
+        order = order[:1] + sorted(order[1:], key=lambda s: groups[s][0].hit.passage.published or "9999")
     ordered = [d for source in order for d in groups[source]]
     for i, d in enumerate(ordered, start=1):
         d.marker = i
@@ -225,7 +290,8 @@ def compose(q: Question, chosen: list[Hit]) -> tuple[str, list[Draft]]:
         lines += [f"- {_sentence(d.text)} [{d.marker}]" for d in ordered[1:]]
         return "\n".join(lines), ordered
     sources = [f"{attribution(groups[s][0].hit.passage)} {''.join(f'[{d.marker}]' for d in groups[s])}" for s in order]
-    lines = [f"From {', '.join(sources[:-1])} and {sources[-1]}, oldest first:"]
+    chronological = order == sorted(order, key=lambda s: groups[s][0].hit.passage.published or "9999")
+    lines = [f"From {', '.join(sources[:-1])} and {sources[-1]}" + (", oldest first:" if chronological else ":")]
     for source in order:
         for di, d in enumerate(groups[source]):
             who = f"{attribution(d.hit.passage)}: " if di == 0 else ""
@@ -263,11 +329,25 @@ def abstain_text(question: str) -> str:
             "the closest are listed below as related reading, not as an answer.")
 
 
-def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_citations: int) -> Answer:
+def misses_rare_terms(q: Question, p: Passage, cache: TermCache, df: dict[str, int]) -> bool:
+    """True when the question's rarest words (at most one passage, or none, has them) are all
+    absent from `p`: "the salary of the Chief Social Work Officer" found only the officer."""
+    rare = [t for t in q.focus if df.get(t, 0) <= 1 and not t[0].isdigit()]
+    if not rare:
+        return False
+    have = cache.of(p)
+    return not any(t in have for t in rare)
+
+
+def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_citations: int,
+                     cache: TermCache | None = None, df: dict[str, int] | None = None,
+                     rare_term_relevance: float = 0.62) -> Answer:
     """Select, compose, or abstain. `hits` are reranked, best first."""
-    if not hits or hits[0].relevance < min_relevance:
+    cache = cache or TermCache()
+    weak = bool(hits) and hits[0].relevance < rare_term_relevance
+    if not hits or hits[0].relevance < min_relevance or (weak and df is not None and misses_rare_terms(q, hits[0].passage, cache, df)):
         return Answer(question=q.text, answer=abstain_text(q.text), abstained=True, related=related(hits), query=q.search_text)
-    chosen = select(hits, max_citations=max_citations, floor=min_relevance)
+    chosen = select(hits, q, cache, max_citations=max_citations, floor=min_relevance)
     text, drafts = compose(q, chosen)
     return Answer(question=q.text, answer=text, abstained=False, citations=[to_citation(d) for d in drafts],
                   query=q.search_text)

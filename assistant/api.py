@@ -74,7 +74,7 @@ class Assistant:
         self._embedder: Any = None
         self._retriever: Retriever | None = None
         self._df: dict[str, int] = {}
-        self._terms = TermCache()
+        self._terms = TermCache(None)
 
     # --- loading --------------------------------------------------------------------
     @property
@@ -90,10 +90,10 @@ class Assistant:
         with self._lock:
             if self._index is None:
                 index = SearchIndex.load(self.settings)
-                terms = TermCache()
+                terms = TermCache(index.glossary)
                 df: dict[str, int] = {}
                 for p in index.passages.values():
-                    for t in terms.of(p):
+                    for t in (t for t, w in terms.of(p).items() if w >= 0.5):
                         df[t] = df.get(t, 0) + 1
                 self._index, self._df, self._terms = index, df, terms
                 self._retriever = Retriever(index, self.embedder)
@@ -102,7 +102,7 @@ class Assistant:
     def warm(self) -> None:
         """Load the index and the model now (otherwise the first question pays for it)."""
         _ = self.index
-        self.embedder.encode_query("warm up")
+        self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
 
     def reload(self) -> None:
         with self._lock:
@@ -155,7 +155,8 @@ class Assistant:
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         ranked = rerank(q, hits, self._terms, boost_ids)
-        answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations)
+        answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
+                                  self._df, self.settings.rare_term_relevance)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
         return answer, q

@@ -242,6 +242,13 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: still one line for the user; ASSISTANT_DEBUG=1 shows the traceback
+        import os
+
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":

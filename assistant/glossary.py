@@ -112,9 +112,13 @@ class Glossary:
         extra: list[str] = []
         for e in self.acronyms_in(question):
             extra.append(e.expansion)
-        lowered = _norm(question)
+        from .retrieve import content_terms  # stems, so "Wellbeing Fund" finds "Wellbeing Funding (WFWF)"
+
+        asked = set(content_terms(question))
         for key, entries in self.by_acronym.items():
-            if any(_norm(e.expansion) in lowered for e in entries) and key not in question.upper().split():
+            if key in question.upper().split():
+                continue
+            if any((terms := set(content_terms(e.expansion))) and len(terms) >= 2 and terms <= asked for e in entries):
                 extra.append(key)
         seen: set[str] = set()
         extra = [x for x in extra if not (_norm(x) in seen or seen.add(_norm(x)))]

@@ -108,6 +108,13 @@ def chroma_collection(client: Any, name: str) -> Any:
     return client.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
 
 
+def pipeline_signature(settings: Settings) -> str:
+    """Changes whenever passages would come out differently: splitter code, passage size, model."""
+    here = Path(__file__).parent
+    code = b"".join((here / name).read_bytes() for name in ("passages.py", "glossary.py", "formats.py") if (here / name).exists())
+    return file_hash(code + f"|{INDEX_VERSION}|{settings.max_passage_chars}|{Path(settings.model_path).name}".encode())[:16]
+
+
 def read_manifest(paths: IndexPaths) -> dict[str, Any] | None:
     try:
         data = json.loads(paths.manifest.read_text(encoding="utf-8"))
@@ -219,14 +226,12 @@ def ingest(settings: Settings, progress: Progress | None = None, embedder: Any =
 def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) -> IngestReport:
     report = IngestReport()
     manifest = read_manifest(paths)
-    if manifest is None and any(p.exists() for p in (paths.chroma, paths.docstore, paths.bm25)):
-        # Half-written or foreign index: start again from the corpus (which holds everything it had).
+    if manifest is not None and manifest.get("pipeline") != pipeline_signature(settings):
+        manifest = None  # the splitter or model changed since this index was built: every passage may differ
+    if manifest is None and (settings.chroma_url or any(p.exists() for p in (paths.chroma, paths.docstore, paths.bm25))):
+        # Half-written, outdated or foreign index: start again from the corpus, which holds everything it had.
         report.rebuilt = True
-        for p in (paths.chroma, paths.bm25):
-            shutil.rmtree(p, ignore_errors=True)
-        paths.docstore.unlink(missing_ok=True)
-    if settings.chroma_url and manifest is None:
-        report.rebuilt = True
+        _wipe(settings, paths)
     old_docs: dict[str, dict] = (manifest or {}).get("documents", {})
     catalog = read_catalog(corpus)
     catalog_sig = file_hash(json.dumps(catalog, sort_keys=True).encode())
@@ -297,6 +302,7 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
         "version": INDEX_VERSION,
         "model": Path(settings.model_path).name,
         "catalog": catalog_sig,
+        "pipeline": pipeline_signature(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": new_docs,
         "glossary": kept + glossary,
@@ -304,6 +310,17 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
     })
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _wipe(settings: Settings, paths: IndexPaths) -> None:
+    """Remove every built artefact (the Chroma collection too, also on a server)."""
+    try:
+        chroma_client(settings, paths).delete_collection(settings.collection)
+    except Exception:  # missing collection, or a store too damaged to open
+        if not settings.chroma_url:
+            shutil.rmtree(paths.chroma, ignore_errors=True)
+    shutil.rmtree(paths.bm25, ignore_errors=True)
+    paths.docstore.unlink(missing_ok=True)
 
 
 def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[dict[str, list[str]], float]:

@@ -72,7 +72,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cursor = start
     for m in _SENTENCE_END_RE.finditer(text, start, end):
         word = re.search(r"([\w.]+)\.$", text[max(start, m.start() - 12): m.start() + 1])
-        if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
+        if word and (word.group(1).lower() in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isalpha())):
             continue
         spans.append((cursor, m.end()))
         cursor = m.end()
@@ -322,22 +322,25 @@ class Splitter:
         return p
 
     def _emit_prose(self, start: int, end: int, kind: str, context: str = "") -> None:
-        """A paragraph or list item, cut at sentence ends when it is long."""
+        """A paragraph or list item, cut at sentence ends when it is long.
+
+        Later pieces of a cut paragraph carry its opening sentence as context, so that
+        "of which only 35% were accepted" still knows it is about the MASH.
+        """
         start, end = _trim(self.text, start, end)
         if end - start <= self.max_chars:
             self._emit(start, end, kind, context)
             return
-        chunk_start = chunk_end = None
-        for s, e in sentence_spans(self.text, start, end):
-            if chunk_start is None:
-                chunk_start, chunk_end = s, e
-            elif e - chunk_start > self.max_chars:
-                self._emit(chunk_start, chunk_end, kind, context)
-                chunk_start, chunk_end = s, e
+        spans = sentence_spans(self.text, start, end)
+        opening = clean_inline(self.text[spans[0][0]:spans[0][1]])[:200]
+        chunks: list[list[int]] = []
+        for s, e in spans:
+            if chunks and e - chunks[-1][0] <= self.max_chars:
+                chunks[-1][1] = e
             else:
-                chunk_end = e
-        if chunk_start is not None:
-            self._emit(chunk_start, chunk_end, kind, context)
+                chunks.append([s, e])
+        for i, (s, e) in enumerate(chunks):
+            self._emit(s, e, kind, context if i == 0 else " | ".join(x for x in (context, opening) if x))
 
     def _lead_in(self, start: int, end: int) -> str:
         """The sentence that introduces a list ("... have included:"), or ''."""

@@ -27,6 +27,7 @@ most much must my no nor not now of off on once only or other our ours out over 
 says she should show so some such tell than that the their theirs them then there these they this those through
 to too under until up upon us very via was we were what whats when where which while who whom whose why will
 with would you your yours happen happened happening change changed changes stand mean means meaning
+go goes going went gone get gets got getting come comes came coming big previous previously versus
 """.split())
 
 _TOKEN_RE = re.compile(r"[a-z0-9£$€%]+(?:[.,]\d+)*")
@@ -42,11 +43,20 @@ def _stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+# "2021-22" and "2021/22" name the same period as "2021-2022".
+_YEAR_RANGE_RE = re.compile(r"\b((?:19|20)(\d\d))\s*[-/–]\s*(\d\d)\b(?!\d)")
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed content words and figures of `text`, in order, stopwords removed."""
+    """Stemmed content words and figures of `text`, in order, stopwords removed; number words as digits."""
+    text = _YEAR_RANGE_RE.sub(lambda m: f"{m.group(1)} {m.group(1)[:2]}{m.group(3)}", text.lower().replace("’", "'"))
     out = []
-    for tok in _TOKEN_RE.findall(text.lower().replace("’", "'")):
+    for tok in _TOKEN_RE.findall(text):
         tok = tok.strip(".,")
+        tok = _NUMBER_WORDS.get(tok, tok)
         if not tok or tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
             continue
         out.append(tok if tok[0].isdigit() or tok[0] in "£$€" else _stem(tok))

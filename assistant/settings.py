@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.42, description="Abstain when the best passage's relevance (0-1, dense and lexical evidence) is below this."
     )
+    rare_term_relevance: float = Field(
+        0.62, description="Below this relevance, also abstain when the best passage lacks all of the question's rarest words."
+    )
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about this size.")
 
