@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -30,8 +31,12 @@ from .retrieve import Filters
 from .settings import Settings
 from .types import Answer, Citation
 
+log = logging.getLogger(__name__)
+
 APP_NAME = "Plan Assistant"
-APP_ICON = "📑"
+APP_ICON = ":material/menu_book:"
+USER_AVATAR = ":material/person:"
+BOT_AVATAR = ":material/menu_book:"
 
 # Shown to every new user: generic questions the current corpus can answer.
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
@@ -53,8 +58,13 @@ def _assistant_for(key: str, _settings: Settings) -> Assistant:
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
-    """One Assistant (index + model) per server process and configuration, shared by every session."""
+    """One Assistant (index + model) per server process and configuration, shared by every session.
+
+    Corpus and index paths are made absolute first: Assistant.source_text fails on a relative
+    corpus path (the default "corpus"), and absolute paths also survive a change of directory.
+    """
     s = settings or Settings()
+    s = s.model_copy(update={"corpus": Path(s.corpus).resolve(), "index": Path(s.index).resolve()})
     return _assistant_for(s.model_dump_json(), s)
 
 
@@ -112,6 +122,9 @@ class ChatSession:
             item.answer = self.conversation.ask(question)
         except AssistantError as exc:
             item.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must not cost the visitor their chat
+            log.exception("Unexpected error answering %r", question[:200])
+            item.error = f"Something went wrong while answering ({type(exc).__name__}: {exc}). Please try again."
         item.seconds = time.perf_counter() - t0
         self.items.append(item)
         return item
@@ -370,7 +383,11 @@ def show_report(bot: Assistant, c: Citation) -> None:
     try:
         text = bot.source_text(c.source)
     except AssistantError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    except Exception as exc:  # noqa: BLE001 - say what failed instead of a generic crash page
+        log.exception("Cannot open %s", c.source)
+        st.error(md(f"Cannot open {c.source}: {exc}"), icon=":material/error:")
         return
     if text[c.char_start:c.char_end] != c.text:
         st.warning("This report has changed since it was indexed, so the highlight may be misplaced. "
@@ -406,9 +423,11 @@ def render_answer(bot: Assistant, chat: ChatSession, item: ChatItem, store: Feed
     facts = [f"Answered in {item.seconds:.1f} s"]
     if any(item.filters.values()):
         facts.append("limited to " + "; ".join(", ".join(map(str, v)) for v in item.filters.values() if v))
-    st.caption(md(" · ".join(facts)))
-    if store is not None:
-        render_feedback(chat, item, store)
+    # One quiet row under the answer: rate it, comment on it, and how it was produced.
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        if store is not None:
+            render_feedback(chat, item, store)
+        st.caption(md(" · ".join(facts)))
 
 
 def _on_thumb(chat: ChatSession, item: ChatItem, store: FeedbackStore, key: str) -> None:
@@ -427,10 +446,8 @@ def _on_thumb(chat: ChatSession, item: ChatItem, store: FeedbackStore, key: str)
 def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> None:
     """Thumbs (saved at once) and an optional comment, both stored against this answer."""
     thumb_key = f"fb-{item.id}"
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    with left:
-        st.feedback("thumbs", key=thumb_key, on_change=_on_thumb, args=(chat, item, store, thumb_key))
-    with right, st.popover("Add a comment", icon=":material/rate_review:"):
+    st.feedback("thumbs", key=thumb_key, on_change=_on_thumb, args=(chat, item, store, thumb_key))
+    with st.popover("Comment", icon=":material/rate_review:", help="Tell the evaluators what was good or wrong"):
         with st.form(f"fbform-{item.id}", clear_on_submit=True, border=False):
             comment = st.text_area("What was good or wrong about this answer?", key=f"fbtext-{item.id}",
                                    max_chars=2000, placeholder="e.g. the figure is from the wrong year")

@@ -1,0 +1,176 @@
+"""Plan Assistant in the browser: `streamlit run app.py` (or `make run`).
+
+This file only lays pages out. Answers come from assistant.api (the same calls the CLI
+makes); cards, escaping, exports and feedback widgets live in assistant.ui.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from assistant import ui
+from assistant.api import Assistant
+from assistant.errors import AssistantError, IndexMissing
+from assistant.retrieve import Filters
+
+st.set_page_config(page_title=ui.APP_NAME, page_icon=ui.APP_ICON, layout="centered",
+                   initial_sidebar_state="expanded")
+
+
+def load_documents(bot: Assistant) -> list[dict[str, Any]]:
+    """The indexed documents, building the index first if there is none. Stops the page on failure."""
+    try:
+        with st.spinner("Loading the reports and the language model…"):
+            docs = bot.documents()
+            ui.warm_once(bot)
+        return docs
+    except IndexMissing:
+        st.info(f"First start: indexing the reports in {ui.md(str(bot.settings.corpus))}. "
+                "This happens once and takes about a minute; later starts take seconds.",
+                icon=":material/hourglass_top:")
+        rebuild = False
+    except AssistantError as exc:  # corrupt or busy index: say so, offer the repair ingest performs
+        st.error(ui.md(str(exc)), icon=":material/error:")
+        rebuild = st.button("Rebuild the index now", type="primary")
+        if not rebuild:
+            st.stop()
+    try:
+        summary = ui.ingest_with_progress(bot)
+        with st.spinner("Loading the language model…"):
+            docs = bot.documents()
+            ui.warm_once(bot)
+    except AssistantError as exc:
+        st.error(ui.md(str(exc)), icon=":material/error:")
+        st.button("Try again")
+        st.stop()
+    st.success(ui.md(summary), icon=":material/check_circle:")
+    return docs
+
+
+def _ask_later(question: str) -> None:
+    # Example buttons queue their question; the page asks it below, like a typed one.
+    st.session_state["pending_question"] = question
+
+
+def sidebar_controls(chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
+    """Example questions, filters and the list of indexed reports.
+
+    Returns a slot at the top of the sidebar for the New conversation button, which is
+    filled at the end of the run, once this run's answer (if any) is in the chat.
+    """
+    titles = {d["source"]: d.get("title") or d["source"] for d in docs}
+    with st.sidebar:
+        slot = st.empty()
+
+        st.subheader("Try asking", divider="gray")
+        for i, q in enumerate(ui.EXAMPLE_QUESTIONS):
+            st.button(q, key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
+                      icon=":material/chat_bubble:")
+
+        st.subheader("Limit answers to", divider="gray")
+        sources = st.multiselect("Reports", list(titles), format_func=lambda s: titles[s], key="filter_sources",
+                                 placeholder="All reports")
+        orgs = st.multiselect("Organisations", sorted({d["organisation"] for d in docs}), key="filter_orgs",
+                              placeholder="All organisations")
+        years = sorted({int(d["published"][:4]) for d in docs if str(d.get("published", ""))[:4].isdigit()},
+                       reverse=True)
+        chosen_years = st.multiselect("Years published", years, key="filter_years", placeholder="All years")
+        # The next answers respect these; earlier answers keep the filters they were given.
+        chat.conversation.filters = Filters(sources=list(sources), organisations=list(orgs),
+                                            years=[int(y) for y in chosen_years])
+
+        st.subheader(f"Indexed reports ({len(docs)})", divider="gray")
+        for d in docs:
+            st.markdown(f"**{ui.md(titles[d['source']])}**")
+            st.caption(ui.md(f"{d.get('organisation', '')} · {ui.human_date(str(d.get('published', '')))} · "
+                             f"{d.get('passages', 0):,} passages"))
+    return slot
+
+
+def sidebar_finish(chat: ui.ChatSession, new_slot: Any) -> None:
+    """The controls that depend on the finished chat: New conversation, and the exports."""
+    new_slot.button("New conversation", on_click=chat.reset, icon=":material/add_comment:", width="stretch",
+                    disabled=not chat.items, help="Clears this chat; follow-up questions start afresh.",
+                    key="new-conversation")
+    with st.sidebar:
+        st.subheader("Export this conversation", divider="gray")
+        if not chat.items:
+            st.caption("Ask a question first; the export holds every answer with its full citations.")
+            return
+        left, right = st.columns(2)
+        left.download_button("Markdown", data=ui.export_markdown(chat), file_name="plan-assistant-conversation.md",
+                             mime="text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
+                             key="export-md")
+        right.download_button("JSON", data=ui.export_json(chat), file_name="plan-assistant-conversation.json",
+                              mime="application/json", icon=":material/download:", on_click="ignore",
+                              width="stretch", key="export-json")
+
+
+def active_filters_text(filters: Filters, docs: list[dict[str, Any]]) -> str:
+    titles = {d["source"]: d.get("title") or d["source"] for d in docs}
+    parts = [titles.get(s, s) for s in filters.sources] + list(filters.organisations) + [str(y) for y in filters.years]
+    return ", ".join(parts)
+
+
+def welcome() -> None:
+    with st.container(border=True):
+        st.markdown("**How to use it**")
+        st.markdown(
+            "1. Type a question about the reports in the box at the bottom, or pick one under *Try asking* "
+            "in the sidebar.\n"
+            "2. Read the answer. Each statement ends in a number like **\\[1\\]** that points to a source card "
+            "below it, quoting the report word for word.\n"
+            "3. Press **Read it in the full report** on a card to see the passage highlighted in the whole report.\n"
+            "4. Ask a follow-up (\"And in Kinship Care?\"); use *Limit answers to* to search only some reports.")
+        st.caption("If the reports do not answer a question, the assistant says so rather than guess.")
+
+
+def chat_page() -> None:
+    ui.inject_css()
+    st.title(ui.APP_NAME, anchor=False)
+    st.caption("Answers questions from the indexed council reports only. Every statement carries a numbered "
+               "citation to a verbatim passage, and any citation can be opened in the full report.")
+
+    bot = ui.get_assistant()
+    docs = load_documents(bot)
+    chat = ui.chat_session(bot)
+    store = ui.feedback_store(bot.settings)
+    new_slot = sidebar_controls(chat, docs)
+
+    # Read the question first (the input box is pinned to the bottom wherever it is called),
+    # so the welcome panel is not drawn above a first answer.
+    typed = st.chat_input("Ask about the reports…", key="question")
+    question = typed if typed is not None else st.session_state.pop("pending_question", None)
+
+    if not chat.items and question is None:
+        welcome()
+    for item in chat.items:
+        show_exchange(bot, chat, item, store)
+    if question is not None:
+        with st.chat_message("user", avatar=ui.USER_AVATAR):
+            st.markdown(ui.md(ui.shorten(question)) or "*(empty question)*")
+        with st.chat_message("assistant", avatar=ui.BOT_AVATAR):
+            with st.spinner("Searching the reports…"):
+                item = chat.ask(question)
+            ui.render_answer(bot, chat, item, store)
+
+    if chat.conversation.filters:
+        st.caption(ui.md(f"Next answers are limited to: {active_filters_text(chat.conversation.filters, docs)}."))
+    sidebar_finish(chat, new_slot)
+
+
+def show_exchange(bot: Assistant, chat: ui.ChatSession, item: ui.ChatItem, store: Any) -> None:
+    with st.chat_message("user", avatar=ui.USER_AVATAR):
+        st.markdown(ui.md(ui.shorten(item.question)) or "*(empty question)*")
+    with st.chat_message("assistant", avatar=ui.BOT_AVATAR):
+        ui.render_answer(bot, chat, item, store)
+
+
+# Pages: this chat first, then every script in pages/ (Feedback and any others), in file order.
+_here = Path(__file__).resolve().parent
+_pages = [st.Page(chat_page, title="Ask the reports", icon=":material/forum:", default=True)]
+_pages += [st.Page(str(p)) for p in sorted((_here / "pages").glob("*.py"))]
+st.navigation(_pages).run()

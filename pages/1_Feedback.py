@@ -1,0 +1,76 @@
+"""Feedback for evaluators: every rated or commented answer, with its citations, and a CSV export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant import ui
+from assistant.settings import Settings
+
+st.title("Feedback on answers")
+st.caption("Thumbs and comments left under answers in the chat, newest first. Each row keeps the question, "
+           "the answer and its citations exactly as they were shown.")
+
+settings = Settings()
+store = ui.feedback_store(settings)
+try:
+    everything = store.entries()
+except Exception as exc:  # noqa: BLE001 - an unreadable file is a message, not a traceback
+    st.error(ui.md(f"Cannot read the feedback database {store.path}: {exc}"), icon=":material/error:")
+    st.stop()
+
+if not everything:
+    st.info("No feedback yet. Rate answers with 👍 / 👎 in the chat, or add a comment under an answer.",
+            icon=":material/info:")
+    st.stop()
+
+up = sum(e.rating == "up" for e in everything)
+down = sum(e.rating == "down" for e in everything)
+commented = sum(bool(e.comment) for e in everything)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Answers rated or commented", len(everything))
+c2.metric("👍 Helpful", up)
+c3.metric("👎 Not helpful", down)
+c4.metric("With a comment", commented)
+
+show = st.segmented_control("Show", ["All", "👍 Helpful", "👎 Not helpful", "With a comment"], default="All",
+                            key="feedback_show")
+if show == "👍 Helpful":
+    entries = [e for e in everything if e.rating == "up"]
+elif show == "👎 Not helpful":
+    entries = [e for e in everything if e.rating == "down"]
+elif show == "With a comment":
+    entries = [e for e in everything if e.comment]
+else:
+    entries = everything
+
+# st.dataframe shows cell text as text (never HTML), so stored answers are safe here.
+st.dataframe(
+    [{"When (UTC)": e.updated_at.replace("T", " ").replace("+00:00", ""), "Rating": e.thumb or "–",
+      "Comment": e.comment, "Question": e.question, "Answer": e.answer,
+      "Citations": len(e.citations), "Abstained": "yes" if e.abstained else ""} for e in entries],
+    hide_index=True, width="stretch",
+    column_config={"Answer": st.column_config.TextColumn(width="large"),
+                   "Question": st.column_config.TextColumn(width="medium")},
+)
+
+st.download_button("Download all feedback as CSV", data=store.to_csv(), file_name="plan-assistant-feedback.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", type="primary")
+st.caption(ui.md(f"Stored in {store.path}"))
+
+st.subheader("Read one answer in full", divider="gray")
+if entries:
+    labels = {e.id: f"#{e.id} {e.thumb} {ui.shorten(e.question, 90)}" for e in entries}
+    chosen = st.selectbox("Answer", list(labels), format_func=lambda i: labels[i], key="feedback_pick")
+    e = next(x for x in entries if x.id == chosen)
+    st.markdown(f"**Question:** {ui.md(e.question)}")
+    st.markdown(ui.answer_markdown(e.answer))
+    if e.comment:
+        st.markdown(f"**Comment:** {ui.md(e.comment)}")
+    if e.filters and any(e.filters.values()):
+        st.caption(ui.md(f"Filters: {e.filters}"))
+    for c in e.citations:
+        with st.container(border=True):
+            st.markdown(f"**\\[{c['marker']}\\] {ui.md(c['title'])}**")
+            st.caption(ui.md(f"{c['source']}, characters {c['char_start']}–{c['char_end']}"))
+            st.text(c["text"])  # verbatim, as plain text
