@@ -45,7 +45,8 @@ class Embedder:
         # Sorted by length first (as the model does within one call), then fed in chunks of a
         # few batches so a progress bar can move without costing extra padding.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.model.get_sentence_embedding_dimension()), dtype="float32")
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        out = np.zeros((len(texts), dim()), dtype="float32")
         step = self.batch_size * 4
         for i in range(0, len(order), step):
             chunk = order[i:i + step]

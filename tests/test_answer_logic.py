@@ -1,0 +1,130 @@
+"""Answer composition and fusion on small hand-made inputs (no model, no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import (TermCache, answer_from_hits, best_sentences, build_question, compose, coverage,
+                              display_date, is_follow_up, render_row, rerank, select)
+from assistant.api import check_question
+from assistant.errors import BadQuestion
+from assistant.retrieve import Filters, Hit, content_terms, reciprocal_rank_fusion
+from assistant.types import Passage
+
+
+def passage(text: str, source: str = "a.txt", start: int = 0, published: str = "2023", org: str = "Dundee City Council",
+            kind: str = "paragraph", cells=None, context: str = "") -> Passage:
+    return Passage(source=source, char_start=start, char_end=start + len(text), text=text, kind=kind, cells=cells or [],
+                   context=context, id=f"{source}:{start}", title="T", organisation=org, published=published)
+
+
+DF = {"kinship": 3, "care": 40, "number": 30, "children": 60, "extern": 4, "residenti": 5, "audit": 4, "decemb": 1}
+
+
+def q(text: str, previous=None):
+    return build_question(text, {k: v for k, v in DF.items()}, 100, previous)
+
+
+def test_rrf_rewards_agreement() -> None:
+    scores = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]], k=60)
+    assert scores["a"] == scores["b"] > scores["c"] > 0
+    assert scores["c"] == scores["d"]
+
+
+def test_content_terms_normalise_numbers_and_year_ranges() -> None:
+    assert content_terms("the five foundations") == ["5", "foundat"]
+    assert "2022" in content_terms("budget for 2021-22")
+
+
+def test_coverage_weights_rare_terms() -> None:
+    question = q("How many children are in Kinship Care?")
+    assert coverage(question, {"kinship": 1.0, "care": 1.0}) > coverage(question, {"children": 1.0, "care": 1.0})
+
+
+def test_follow_up_detection() -> None:
+    assert is_follow_up("And in external residential care?", content_terms("And in external residential care?"))[0]
+    assert is_follow_up("Who leads that?", content_terms("Who leads that?")) == (True, True)
+    assert not is_follow_up("How many Kinship Carers received a welfare rights assessment?",
+                            content_terms("How many Kinship Carers received a welfare rights assessment?"))[0]
+
+
+def test_follow_up_keeps_the_previous_topic_at_lower_weight() -> None:
+    first = q("How did the number of children in Kinship Care change?")
+    second = q("And in external residential care?", first)
+    assert second.follow_up and not second.refers_back
+    assert second.terms["extern"] > second.terms["kinship"] > 0
+    assert "kinship" not in second.focus
+
+
+def test_rerank_prefers_passages_with_figures_for_quantity_questions() -> None:
+    question = q("How many children are in external residential care?")
+    with_figure = Hit(passage("External residential care fell from 43 to 32.", start=0), dense=0.6)
+    without = Hit(passage("External residential care is reviewed monthly.", start=100), dense=0.6)
+    ranked = rerank(question, [without, with_figure], TermCache())
+    assert ranked[0] is with_figure
+
+
+def test_select_drops_duplicates_and_weak_hits() -> None:
+    a = Hit(passage("Kinship care rose from 108 to 125.", start=0), relevance=0.9)
+    dup = Hit(passage("Kinship care rose from 108 to 125.", source="b.txt"), relevance=0.89)
+    weak = Hit(passage("Something else entirely.", start=200), relevance=0.3)
+    assert select([a, dup, weak]) == [a]
+
+
+def test_best_sentences_adds_the_sentence_an_anaphor_needs() -> None:
+    text = "Peer audits started in May 2021 at 58%. This rose to 94% in December 2023. Teams get support."
+    p = passage(text)
+    spans = best_sentences(q("What share of audits were good in December 2023?"), p)
+    picked = " ".join(text[s:e] for s, e in spans)
+    assert "94% in December 2023" in picked and "Peer audits started" in picked
+
+
+def test_compose_orders_figures_from_several_reports_by_date_and_attributes_them() -> None:
+    question = q("What happened to external residential care numbers?")
+    new = Hit(passage("External residential care fell from 43 to 18.", source="ijb.md", published="2025-02-19",
+                      org="Dundee IJB"), relevance=0.8)
+    old = Hit(passage("External residential care fell from 43 to 32.", source="sum.txt", published="2023"), relevance=0.78)
+    text, drafts = compose(question, [new, old])
+    assert [d.hit for d in drafts] == [old, new]
+    assert text.index("Dundee City Council (2023)") < text.index("Dundee IJB (19 February 2025)")
+    assert "[1]" in text and "[2]" in text
+
+
+def test_every_marker_has_a_citation_and_every_citation_is_used() -> None:
+    question = q("How many children are in Kinship Care?")
+    hits = [Hit(passage(f"Kinship care figure {i} rose to {100 + i}.", start=i * 100), dense=0.8, relevance=0.8) for i in range(8)]
+    answer = answer_from_hits(question, hits, 0.4, 6, TermCache())
+    markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.marker for c in answer.citations}
+    assert 1 <= len(answer.citations) <= 6
+
+
+def test_abstains_below_the_relevance_floor_and_offers_related_reading() -> None:
+    hits = [Hit(passage("Kinship care rose."), dense=0.2, relevance=0.2)]
+    answer = answer_from_hits(q("What is the road maintenance budget?"), hits, 0.42, 6, TermCache())
+    assert answer.abstained and not answer.citations and answer.related
+    assert answer.answer.startswith("The indexed reports do not say")
+
+
+def test_render_row_and_dates() -> None:
+    assert render_row([("Leads", "Senior Manager"), ("Timescales", "June 2024"), ("", "x")]) == \
+        "Leads: Senior Manager; Timescales: June 2024; x"
+    assert display_date("2025-02-19") == "19 February 2025"
+    assert display_date("2021-05") == "May 2021"
+    assert display_date("2023") == "2023"
+
+
+def test_filters_match_passages() -> None:
+    p = passage("x", source="a.txt", org="Dorset County Council", published="2016-09-27")
+    assert Filters(organisations=["Dorset County Council"], years=[2016]).allows(p)
+    assert not Filters(sources=["b.txt"]).allows(p)
+    assert Filters(years=[2016]).chroma_where() == {"year": {"$in": [2016]}}
+
+
+@pytest.mark.parametrize("bad,message", [
+    ("", "empty"), ("   \n\t", "empty"), ("x" * 20_000, "20,000 characters"),
+    ("Сколько детей находится под опекой?", "another script"), ("???", "no words"),
+])
+def test_bad_questions(bad: str, message: str) -> None:
+    with pytest.raises(BadQuestion, match=message):
+        check_question(bad, 2000)

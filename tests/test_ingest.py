@@ -1,0 +1,111 @@
+"""Incremental ingest on a real (small) corpus with the real model and a real Chroma."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.errors import CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexMissing
+from assistant.index import IndexPaths, SearchIndex, chroma_client, chroma_collection
+from assistant.settings import Settings
+
+
+def _ids(settings: Settings) -> set[str]:
+    collection = chroma_collection(chroma_client(settings, IndexPaths(settings.index)), settings.collection)
+    return set(collection.get(include=[])["ids"])
+
+
+def test_unchanged_reingest_embeds_nothing(small_corpus: Settings) -> None:
+    first = Assistant(small_corpus).ingest()
+    assert sorted(first.added) == sorted(p.name for p in small_corpus.corpus.iterdir())
+    assert first.passages_embedded == first.total_passages > 50
+    second = Assistant(small_corpus).ingest()
+    assert second.nothing_changed and second.passages_embedded == 0
+    assert "up to date" in second.summary()
+    assert len(_ids(small_corpus)) == first.total_passages
+
+
+def test_changed_file_replaces_its_passages_and_deleted_file_is_removed(small_corpus: Settings) -> None:
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    before = {s: set(d["passage_ids"]) for s, d in SearchIndex.load(small_corpus).documents.items()}
+    changed = small_corpus.corpus / "children-in-care-programme-scrutiny-2023.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nThe zebra crossing audit found 4321 zebras.\n",
+                       encoding="utf-8")
+    report = bot.ingest()
+    assert report.changed == [changed.name] and not report.added and not report.removed
+    after = {s: set(d["passage_ids"]) for s, d in SearchIndex.load(small_corpus).documents.items()}
+    other = "dundee-our-promise-2020-23-impact-summary.txt"
+    assert after[other] == before[other]
+    assert _ids(small_corpus) == after[other] | after[changed.name]
+    answer = bot.ask("How many zebras did the zebra crossing audit find?")
+    assert not answer.abstained and "4321" in answer.answer
+
+    (small_corpus.corpus / other).unlink()
+    report = bot.ingest()
+    assert report.removed == [other]
+    assert _ids(small_corpus) == after[changed.name]
+    assert all(c.source != other for c in bot.ask("How many children are in Kinship Care?").citations)
+
+
+def test_bad_files_are_reported_by_name_and_the_rest_is_indexed(small_corpus: Settings) -> None:
+    corpus = small_corpus.corpus
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 budget report".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    report = Assistant(small_corpus).ingest()
+    reasons = {p.source: p.reason for p in report.problems}
+    assert "empty" in reasons["empty.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert len(report.added) == 2
+    assert all(name in report.summary() for name in reasons)
+
+
+def test_a_file_that_turns_bad_keeps_its_last_good_version(small_corpus: Settings) -> None:
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    target = small_corpus.corpus / "dundee-our-promise-2020-23-impact-summary.txt"
+    target.write_bytes(b"\x00\x01\x02 not text")
+    report = bot.ingest()
+    assert [p.source for p in report.problems] == [target.name]
+    answer = bot.ask("How did the number of children in Kinship Care change?")
+    assert any(c.source == target.name for c in answer.citations)
+
+
+def test_empty_corpus_is_an_error_and_loses_nothing(small_corpus: Settings, tmp_path: Path) -> None:
+    Assistant(small_corpus).ingest()
+    ids = _ids(small_corpus)
+    for f in small_corpus.corpus.iterdir():
+        f.unlink()
+    with pytest.raises(EmptyCorpus, match="No readable documents"):
+        Assistant(small_corpus).ingest()
+    assert _ids(small_corpus) == ids
+    with pytest.raises(CorpusNotFound):
+        Assistant(Settings(corpus=tmp_path / "nowhere", index=small_corpus.index)).ingest()
+
+
+def test_missing_and_half_written_index(small_corpus: Settings) -> None:
+    with pytest.raises(IndexMissing, match="assistant ingest"):
+        Assistant(small_corpus).ask("How many children are in care?")
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    IndexPaths(small_corpus.index).manifest.write_text('{"version": 1, "docu', encoding="utf-8")  # torn write
+    with pytest.raises(IndexCorrupt, match="repair"):
+        Assistant(small_corpus).ask("How many children are in care?")
+    report = Assistant(small_corpus).ingest()
+    assert report.rebuilt and len(report.added) == 2
+    assert len(_ids(small_corpus)) == report.total_passages  # nothing duplicated by the repair
+    assert not Assistant(small_corpus).ask("How many children came into care from April to June 2023?").abstained
+
+
+def test_manifest_records_metadata_from_catalog_or_text(small_corpus: Settings) -> None:
+    Assistant(small_corpus).ingest()
+    docs = json.loads(IndexPaths(small_corpus.index).manifest.read_text(encoding="utf-8"))["documents"]
+    scrutiny = docs["children-in-care-programme-scrutiny-2023.txt"]
+    # No catalog in this corpus: metadata inferred from the text.
+    assert scrutiny["title"] == "Children in Care Programme"
+    assert scrutiny["published"] == "2023-09-14"
