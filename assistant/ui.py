@@ -451,7 +451,7 @@ def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> 
         with st.form(f"fbform-{item.id}", clear_on_submit=True, border=False):
             comment = st.text_area("What was good or wrong about this answer?", key=f"fbtext-{item.id}",
                                    max_chars=2000, placeholder="e.g. the figure is from the wrong year")
-            if st.form_submit_button("Send comment", icon=":material/send:"):
+            if st.form_submit_button("Send comment", icon=":material/send:", key=f"fbsend-{item.id}"):
                 if not comment.strip():
                     st.warning("Type a comment first.")
                 else:
