@@ -73,13 +73,17 @@ _LIGATURES = str.maketrans({
 # Characters that carry no text: controls (tab and newline are kept), soft hyphens, zero-width marks.
 _INVISIBLE = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, 0xAD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF])
 _SPACES = dict.fromkeys([0xA0, 0x2007, 0x202F, 0x2002, 0x2003, 0x2009, 0x3000], " ")
+# Bullets drawn from the Symbol and Wingdings fonts come out as private-use characters.
+_PUA_BULLETS = dict.fromkeys([0xF0B7, 0xF0A7, 0xF0D8, 0xF076, 0xF0FC, 0xF0A8, 0xF06E, 0xF0B2], "•")
+# A list or paragraph marker: "4.6.1", "3.", "(a)", "iv)", "•".
+_MARKER = r"(?:\d+(?:\.\d+)*\.?|\(?[a-zA-Z]\)|\(?[ivx]+\)|[a-z]\.|[•·▪–*-])"
 
 
 def clean_text(text: str) -> str:
     """Line ends unified, invisible characters removed, ligatures spelt out, odd spaces made spaces."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    text = text.translate(_LIGATURES).translate(_SPACES).translate(_INVISIBLE)
+    text = text.translate(_LIGATURES).translate(_SPACES).translate(_INVISIBLE).translate(_PUA_BULLETS)
     return unicodedata.normalize("NFC", text)
 
 
@@ -177,11 +181,18 @@ def _words(text: str) -> list[str]:
 
 def pdf_page_text(page: Any) -> str:
     """One page's text: laid out from positions when that keeps pypdf's words, else pypdf's plain text."""
-    plain = tidy_lines(clean_text(page.extract_text() or "")).strip("\n")
+    try:
+        plain: str | None = tidy_lines(clean_text(page.extract_text() or "").replace("\t", " ")).strip("\n")
+    except Exception:
+        plain = None
     try:
         laid_out = _layout_page(page)
-    except Exception:  # the layout internals of this pypdf version differ: plain text it is
+    except Exception:  # a damaged page, or the layout internals of this pypdf version differ
         laid_out = None
+    if plain is None:
+        if laid_out is None:
+            raise UnreadableDocument("", "page text cannot be extracted")
+        return laid_out
     if laid_out is None or not _same_words(laid_out, plain):
         return plain
     return laid_out
@@ -231,34 +242,57 @@ def _layout_page(page: Any) -> str | None:
     return _page_from_lines(lines)
 
 
+_GLUE_EM = 0.12  # a narrower gap is inside a word (kerning, one run per letter)
+_SPACE_EM = 0.28  # about one space, for the spaces pypdf writes inside a run
+_COLUMN_EM = 0.8  # a gap this wide may be a column gap ...
+_COLUMN_RATIO = 1.8  # ... when it is also this much wider than the line's word spacing
+
+
 def _join_runs(runs: list[dict[str, Any]]) -> tuple[str, float]:
     """The runs of one line, left to right: no space inside words, a space between words, COL between columns."""
-    parts: list[str] = []
+    tokens: list[tuple[float, str]] = []  # (gap before the word, in ems; the word)
     prev: dict[str, Any] | None = None
     weights: dict[float, int] = {}
     for run in sorted(runs, key=lambda r: (r["tx"], r["displaced_tx"])):
-        text = clean_text(run["text"]).replace("\n", " ")
+        text = clean_text(run["text"]).replace("\n", " ").replace("\t", " ")
         if not text.strip():
             continue
         height = float(run["font_height"] or run["font_size"] or 0)
         weights[height] = weights.get(height, 0) + len(text.strip())
+        gap = 0.0
         if prev is not None:
             em = max(height, float(prev["font_height"] or prev["font_size"] or 0)) or 10.0
-            gap = run["tx"] - _run_end(prev)
             if text.strip() == clean_text(prev["text"]).strip() and abs(run["tx"] - prev["tx"]) < 0.5 * em:
                 continue  # the same text drawn twice, slightly offset (fake bold or a shadow)
-            if gap >= 0.9 * em:
-                parts.append(COL)
-                text = text.lstrip(" ")
-            elif gap >= 0.12 * em and not parts[-1].endswith(" ") and not text.startswith(" "):
-                parts.append(" ")
-        parts.append(text)
+            gap = max(run["tx"] - _run_end(prev), 0.0) / em
+        for i, m in enumerate(re.finditer(r"( *)([^ ]+)", text)):
+            spaces = len(m.group(1)) * _SPACE_EM
+            tokens.append(((gap + spaces) if i == 0 else spaces, m.group(2)))
         prev = run
-    line = "".join(parts).strip(" ")
-    line = re.sub(r" {3,}", COL, line)  # wide gaps inside one run are column gaps as well
-    line = re.sub(rf" *{COL}[ {COL}]*", COL, line)
     height = max(weights, key=lambda h: (weights[h], h)) if weights else 0.0
-    return line, height
+    return _line_text(tokens), height
+
+
+def _line_text(tokens: list[tuple[float, str]]) -> str:
+    """Words joined by spaces; COL where a gap is a column gap rather than (stretched) word spacing."""
+    if not tokens:
+        return ""
+    gaps = [g for g, _ in tokens[1:] if g >= _GLUE_EM]
+    narrow = [g for g in gaps if g < _COLUMN_EM]
+    if narrow:
+        usual = statistics.median(narrow)
+        wide = max(_COLUMN_EM, _COLUMN_RATIO * usual)
+    elif gaps:
+        words = [w for _, w in tokens]
+        numeric = sum(any(c.isdigit() for c in w) for w in words)
+        stretched = max(gaps) <= 1.5 * min(gaps) and len(words) >= 3 and numeric * 4 <= len(words)
+        wide = float("inf") if stretched else _COLUMN_EM  # a justified line spread wide vs. cells
+    else:
+        wide = float("inf")
+    parts = [tokens[0][1]]
+    for g, w in tokens[1:]:
+        parts.append((COL if g >= wide else " " if g >= _GLUE_EM else "") + w)
+    return "".join(parts)
 
 
 def _run_end(run: dict[str, Any]) -> float:
@@ -287,19 +321,19 @@ def _looks_multi_column(lines: list[tuple[float, float, str]]) -> bool:
 
 def _page_from_lines(lines: list[tuple[float, float, str]]) -> str:
     """Page text: a blank line where the gap above a line is wider than usual or the font size changes."""
-    steps = []
+    spacing = []  # line spacing as a multiple of the font height, between lines of one size
     for (y0, h0, _), (y1, h1, _) in zip(lines, lines[1:]):
         dy = abs(y0 - y1)
         if h1 and abs(h1 - h0) <= 0.1 * h1 and dy <= 2.5 * h1:
-            steps.append(dy)
-    pitch = statistics.median(steps) if steps else None
+            spacing.append(dy / h1)
+    ratio = statistics.median(spacing) if spacing else 1.25
     out: list[str] = []
     prev: tuple[float, float, str] | None = None
     for line in lines:
         y, height, text = line
         if prev is not None:
             dy = abs(prev[0] - y)
-            usual = pitch if pitch else 1.25 * (height or 10.0)
+            usual = ratio * (max(height, prev[1]) or 10.0)
             new_size = height and prev[1] and abs(height - prev[1]) > 0.12 * max(height, prev[1])
             both_rows = COL in text and COL in prev[2]
             if not both_rows and (dy > 1.3 * usual or new_size):
@@ -309,9 +343,12 @@ def _page_from_lines(lines: list[tuple[float, float, str]]) -> str:
     return _columns_to_tabs(out)
 
 
+_MARKER_COL = re.compile(rf"^({_MARKER}){COL}")
+
+
 def _columns_to_tabs(lines: list[str]) -> str:
     """Runs of rows with column gaps become tab-separated table rows; a lone two-part line keeps spaces."""
-    out = list(lines)
+    out = [_MARKER_COL.sub(r"\1 ", ln) for ln in lines]  # the gap after "4.6.1" or "•" is indentation
     i = 0
     while i < len(out):
         if COL not in out[i]:
@@ -322,7 +359,11 @@ def _columns_to_tabs(lines: list[str]) -> str:
             j += 1
         table = (j - i) >= 2 or out[i].count(COL) >= 2
         for k in range(i, j):
-            out[k] = out[k].replace(COL, "\t" if table else "   ")
+            if table:
+                out[k] = out[k].replace(COL, "\t")
+            else:  # "Total spend   £10,000" stays a space-aligned row; words spread apart are just words
+                last = out[k].rsplit(COL, 1)[-1]
+                out[k] = out[k].replace(COL, "   " if re.search(r"\d", last) else " ")
         i = j
     return tidy_lines("\n".join(out)).strip("\n")
 
@@ -331,6 +372,7 @@ def _columns_to_tabs(lines: list[str]) -> str:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_MARKER_TAB = re.compile(rf"^({_MARKER})\t+")
 
 
 def extract_docx(source: str, data: bytes) -> str:
@@ -391,17 +433,39 @@ def _docx_paragraph(paragraph: Any) -> tuple[str, list[str]] | None:
     if m or style.strip().lower() == "title":
         level = int(m.group(1)) if m else 1
         return "heading", ["#" * max(level, 1) + " " + _one_line(raw)]
-    ppr = paragraph._p.pPr
-    numbered = ppr is not None and ppr.numPr is not None
-    if numbered or style.lower().startswith(("list bullet", "list number")):
+    if _numbered(paragraph) or style.lower().startswith(("list bullet", "list number")):
         lines = [" ".join(ln.replace("\t", " ").split()) for ln in raw.split("\n")]
         lines = [ln for ln in lines if ln]
         return "item", ["- " + lines[0], *lines[1:]]
     lines = [ln.strip(" ") for ln in raw.split("\n")]
     lines = [re.sub(r" {2,}", " ", ln) for ln in lines if ln.strip()]
+    lines = [_MARKER_TAB.sub(r"\1 ", ln.lstrip("\t")) for ln in lines]  # "4.6<tab>Care" is a number and a title
     if any("\t" in ln.strip("\t") for ln in lines):
         return "tabbed", lines
     return "paragraph", [" ".join(ln.replace("\t", " ").split()) for ln in lines]
+
+
+def _numbered(paragraph: Any) -> bool:
+    """True when the paragraph, or the style it is written in, has list numbering (numId 0 switches it off)."""
+    ppr = paragraph._p.pPr
+    num = ppr.numPr if ppr is not None else None
+    if num is None:
+        try:
+            style = paragraph.style
+            for _ in range(10):  # the style and the styles it is based on
+                if style is None:
+                    break
+                sppr = style.element.pPr
+                if sppr is not None and sppr.numPr is not None:
+                    num = sppr.numPr
+                    break
+                style = style.base_style
+        except Exception:
+            return False
+    if num is None:
+        return False
+    num_id = num.numId
+    return num_id is None or num_id.val != 0
 
 
 def _docx_table(table: Any) -> Iterator[tuple[str, list[str]]]:
@@ -514,8 +578,8 @@ def _drop_noise(soup: Any) -> None:
         if getattr(el, "decomposed", False):
             continue  # inside an element dropped already
         name = (el.name or "").lower()
-        role = str(el.get("role") or "").strip().lower() if el.attrs is not None else ""
-        hidden = el.attrs is not None and (el.has_attr("hidden") or str(el.get("aria-hidden", "")).lower() == "true")
+        role = str(el.get("role") or "").strip().lower()
+        hidden = el.has_attr("hidden") or str(el.get("aria-hidden", "")).strip().lower() == "true"
         if name == "header" and el.find_parent(list(_CONTENT_ROOTS)) is not None:
             continue  # an article's own header holds its title
         skip_link = name == "a" and _SKIP_LINK.match(el.get_text(" ", strip=True))
