@@ -14,6 +14,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .answer import Question, TermCache, answer_from_hits, build_question, rerank
@@ -74,6 +75,7 @@ class Assistant:
         self._embedder: Any = None
         self._retriever: Retriever | None = None
         self._df: dict[str, int] = {}
+        self._stamp = 0.0
         self._terms = TermCache(None)
 
     # --- loading --------------------------------------------------------------------
@@ -88,7 +90,11 @@ class Assistant:
     @property
     def index(self) -> SearchIndex:
         with self._lock:
+            # Another process (a CLI ingest, an upload in another session) may have updated the index.
+            if self._index is not None and self._manifest_stamp() != self._stamp:
+                self._index = None
             if self._index is None:
+                self._stamp = self._manifest_stamp()
                 index = SearchIndex.load(self.settings)
                 terms = TermCache(index.glossary)
                 df: dict[str, int] = {}
@@ -98,6 +104,12 @@ class Assistant:
                 self._index, self._df, self._terms = index, df, terms
                 self._retriever = Retriever(index, self.embedder)
             return self._index
+
+    def _manifest_stamp(self) -> float:
+        try:
+            return (Path(self.settings.index) / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            return 0.0
 
     def warm(self) -> None:
         """Load the index and the model now (otherwise the first question pays for it)."""
@@ -123,17 +135,31 @@ class Assistant:
         return sorted(docs, key=lambda d: d.get("published", ""), reverse=True)
 
     def source_text(self, source: str) -> str:
-        """The full text that citations of `source` index into (the file itself for .txt/.md)."""
-        from pathlib import Path
-
+        """The full text that citations of `source` index into: the file itself for .txt/.md,
+        the extracted text (cached under the index folder) for PDF, Word and HTML."""
         from .errors import UnreadableDocument
-        from .load import load_document, read_catalog
+        from .index import IndexPaths, cached_text
+        from .load import file_hash, load_document, read_catalog
 
         corpus = Path(self.settings.corpus)
         path = (corpus / source).resolve()
         if corpus.resolve() not in path.parents or not path.is_file():
             raise UnreadableDocument(source, f"is not a file in the corpus folder {corpus}")
-        return load_document(corpus, path, read_catalog(corpus)).text
+        data = path.read_bytes()
+        if path.suffix.lower() not in (".txt", ".md"):
+            cached = cached_text(IndexPaths(self.settings.index), file_hash(data))
+            if cached is not None:
+                return cached
+        return load_document(corpus, path, read_catalog(corpus), data).text
+
+    def check(self, fix: bool = False, progress: Progress | None = None) -> Any:
+        """Compare Chroma, BM25 and the manifest; with `fix`, repair any divergence."""
+        from .index import check
+
+        report = check(self.settings, fix=fix, progress=progress)
+        if report.repaired:
+            self.reload()
+        return report
 
     def conversation(self, filters: Filters | None = None) -> Conversation:
         return Conversation(self, filters or Filters())

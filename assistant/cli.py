@@ -227,6 +227,43 @@ def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
         click.echo(f"{'':<11} {d['title']} — {d['organisation']}")
 
 
+@cli.command()
+@common
+@click.argument("source")
+def text(corpus: Path | None, index: Path | None, source: str) -> None:
+    """Print the text that citations of SOURCE index into (extracted text for PDF, Word and HTML).
+
+    Any citation can be checked against it: text[char_start:char_end] is the cited passage.
+
+    \b
+    Example:
+      assistant text dorset-children-in-care-scrutiny-report-2016.md
+      assistant text minutes.pdf | cut -c 1200-1400
+    """
+    from .api import Assistant
+
+    click.echo(Assistant(_settings(corpus, index)).source_text(source), nl=False)
+
+
+@cli.command()
+@common
+@click.option("--fix", is_flag=True, help="Repair any divergence (re-embed missing passages, drop stray ones).")
+def check(corpus: Path | None, index: Path | None, fix: bool) -> None:
+    """Check that the vector store, the keyword index and the manifest agree; --fix repairs them.
+
+    \b
+    Example:
+      assistant check
+      assistant check --fix
+    """
+    from .api import Assistant
+
+    report = Assistant(_settings(corpus, index)).check(fix=fix, progress=_Bar())
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(EXIT_ERROR)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

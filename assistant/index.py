@@ -5,7 +5,9 @@ Layout of the index folder:
     manifest.json   documents with their content hashes, glossary, passage ids (written last)
     chroma/         Chroma PersistentClient: one vector per passage, cosine space
     docstore.json   llama-index docstore: document hashes, for the pipeline's upserts
-    bm25/           llama-index BM25 retriever (bm25s), rebuilt from the vector store's nodes
+    bm25-<stamp>/   llama-index BM25 retriever (bm25s), rebuilt from the vector store's nodes;
+                    the manifest names the current one
+    texts/          extracted text of PDF/Word/HTML sources, which their citations index into
     .lock           held by the one process that may write
 
 Ingest is incremental: a file whose size, mtime and content hash are unchanged is not
@@ -79,7 +81,6 @@ class IndexPaths:
         self.manifest = self.root / MANIFEST
         self.chroma = self.root / "chroma"
         self.docstore = self.root / "docstore.json"
-        self.bm25 = self.root / "bm25"
         self.lock = self.root / ".lock"
 
 
@@ -228,7 +229,8 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
     manifest = read_manifest(paths)
     if manifest is not None and manifest.get("pipeline") != pipeline_signature(settings):
         manifest = None  # the splitter or model changed since this index was built: every passage may differ
-    if manifest is None and (settings.chroma_url or any(p.exists() for p in (paths.chroma, paths.docstore, paths.bm25))):
+    if manifest is None and (settings.chroma_url or paths.chroma.exists() or paths.docstore.exists()
+                             or any(paths.root.glob("bm25*"))):
         # Half-written, outdated or foreign index: start again from the corpus, which holds everything it had.
         report.rebuilt = True
         _wipe(settings, paths)
@@ -290,7 +292,7 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
 
     if progress:
         progress("Building keyword index", 0, 1)
-    passages = _rebuild_bm25(settings, paths)
+    passages, bm25_name = _rebuild_bm25(settings, paths)
     if progress:
         progress("Building keyword index", 1, 1)
     glossary = []
@@ -307,9 +309,31 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
         "documents": new_docs,
         "glossary": kept + glossary,
         "problems": [{"source": p.source, "reason": p.reason} for p in report.problems],
+        "bm25": bm25_name,
     })
+    _prune_bm25(paths, {bm25_name, (manifest or {}).get("bm25", "")})
+    for doc in to_index:
+        _cache_text(paths, doc)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _cache_text(paths: IndexPaths, doc: Document) -> None:
+    """Keep the extracted text of a non-text source: citations index into it (`assistant text`)."""
+    if doc.source.lower().endswith((".txt", ".md")):
+        return
+    folder = paths.root / "texts"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{doc.sha256}.txt"
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(doc.text, encoding="utf-8")
+        os.replace(tmp, target)
+
+
+def cached_text(paths: IndexPaths, sha256: str) -> str | None:
+    path = paths.root / "texts" / f"{sha256}.txt"
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def _wipe(settings: Settings, paths: IndexPaths) -> None:
@@ -319,7 +343,7 @@ def _wipe(settings: Settings, paths: IndexPaths) -> None:
     except Exception:  # missing collection, or a store too damaged to open
         if not settings.chroma_url:
             shutil.rmtree(paths.chroma, ignore_errors=True)
-    shutil.rmtree(paths.bm25, ignore_errors=True)
+    _prune_bm25(paths, set())
     paths.docstore.unlink(missing_ok=True)
 
 
@@ -335,7 +359,10 @@ def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[d
     collection = chroma_collection(chroma_client(settings, paths), settings.collection)
     vector_store = ChromaVectorStore(chroma_collection=collection)
     docstore = SimpleDocumentStore.from_persist_path(str(paths.docstore)) if paths.docstore.exists() else SimpleDocumentStore()
-    for source in removed:
+    # Clear every document about to be (re)indexed as well as the removed ones. After a crash
+    # the store may hold part of a document that the manifest does not know about; starting
+    # each document from nothing makes a repeated ingest exact (no duplicates, no stale passages).
+    for source in [*removed, *(d.source for d in docs)]:
         vector_store.delete(source)
         docstore.delete_ref_doc(source, raise_error=False)
         docstore.delete_document(source, raise_error=False)
@@ -384,8 +411,12 @@ def all_nodes(collection: Any, batch: int = 5000) -> list[Any]:
         offset += batch
 
 
-def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> list[Any]:
-    """The BM25 index over every passage (text plus organisation, title, section, headers)."""
+def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> tuple[list[Any], str]:
+    """The BM25 index over every passage (text plus organisation, title, section, headers).
+
+    Written to a new folder each time; the manifest names the current one, so a reader that
+    loaded the previous manifest still finds the BM25 index that goes with it.
+    """
     import Stemmer
     from llama_index.retrievers.bm25 import BM25Retriever
 
@@ -394,21 +425,99 @@ def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> list[Any]:
     nodes.sort(key=lambda n: (n.metadata.get("source", ""), n.start_char_idx or 0))
     for n in nodes:
         n.excluded_embed_metadata_keys = [k for k in n.metadata if k not in _BM25_KEYS]
-    tmp = paths.bm25.with_name("bm25.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    name = f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+    target = paths.root / name
+    shutil.rmtree(target, ignore_errors=True)
     if nodes:
         retriever = BM25Retriever.from_defaults(nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en",
                                                 similarity_top_k=min(settings.bm25_top_k, len(nodes)))
-        retriever.persist(str(tmp))
+        retriever.persist(str(target), show_progress=False)
     else:
-        tmp.mkdir(parents=True)
-    old = paths.bm25.with_name("bm25.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if paths.bm25.exists():
-        os.replace(paths.bm25, old)
-    os.replace(tmp, paths.bm25)
-    shutil.rmtree(old, ignore_errors=True)
-    return nodes
+        target.mkdir(parents=True)
+    return nodes, name
+
+
+def _prune_bm25(paths: IndexPaths, keep: set[str]) -> None:
+    for old in paths.root.glob("bm25*"):
+        if old.name not in keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# --- consistency check --------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    documents: int = 0
+    passages: int = 0
+    missing_vectors: list[str] = field(default_factory=list)  # in the manifest, not in Chroma
+    stray_vectors: list[str] = field(default_factory=list)  # in Chroma, in no indexed document
+    bm25_diverges: bool = False
+    repaired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_vectors or self.stray_vectors or self.bm25_diverges)
+
+    def summary(self) -> str:
+        if self.ok:
+            state = "consistent" + (" after repair" if self.repaired else "")
+            return f"Index {state}: {self.documents} documents, {self.passages} passages in Chroma and BM25."
+        return (f"Index diverges: {len(self.missing_vectors)} passages missing from Chroma, "
+                f"{len(self.stray_vectors)} stray vectors, BM25 {'out of step' if self.bm25_diverges else 'in step'}."
+                + ("" if self.repaired else " Run `assistant check --fix` to repair."))
+
+
+def check(settings: Settings, fix: bool = False, progress: Progress | None = None) -> CheckReport:
+    """Compare the manifest, Chroma and BM25; with `fix`, make them agree again."""
+    paths = IndexPaths(settings.index)
+    manifest = read_manifest(paths)
+    if manifest is None:
+        raise IndexMissing(f"No complete index in {paths.root}; run `assistant ingest`.")
+    report = _check(settings, paths, manifest)
+    if fix and not report.ok:
+        lock = _lock(paths)
+        try:
+            collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+            if report.stray_vectors:
+                collection.delete(ids=report.stray_vectors)
+            broken = {s for s, d in manifest["documents"].items() if set(d.get("passage_ids", [])) & set(report.missing_vectors)}
+            for source in broken:
+                manifest["documents"][source]["sha256"] = ""  # forces a re-embed of that document
+                manifest["documents"][source]["size"] = -1
+            _write_json_atomic(paths.manifest, manifest)
+        finally:
+            lock.release()
+        if report.missing_vectors:
+            ingest(settings, progress=progress)  # re-embeds the broken documents, rebuilds BM25
+        elif report.bm25_diverges or report.stray_vectors:
+            lock = _lock(paths)
+            try:
+                _, name = _rebuild_bm25(settings, paths)
+                manifest["bm25"] = name
+                _write_json_atomic(paths.manifest, manifest)
+            finally:
+                lock.release()
+        report = _check(settings, paths, read_manifest(paths) or manifest)
+        report.repaired = True
+    return report
+
+
+def _check(settings: Settings, paths: IndexPaths, manifest: dict) -> CheckReport:
+    import bm25s
+
+    expected = {pid for d in manifest["documents"].values() for pid in d.get("passage_ids", [])}
+    collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+    in_chroma = set(collection.get(include=[])["ids"])
+    bm25_ids: set[str] = set()
+    bm25_dir = paths.root / manifest.get("bm25", "bm25")
+    if (bm25_dir / "retriever.json").exists():
+        bm25_ids = {row["node_id"] for row in bm25s.BM25.load(str(bm25_dir), load_corpus=True).corpus}
+    return CheckReport(
+        documents=len(manifest["documents"]), passages=len(in_chroma),
+        missing_vectors=sorted(expected - in_chroma), stray_vectors=sorted(in_chroma - expected),
+        bm25_diverges=bm25_ids != in_chroma,
+    )
 
 
 # --- loading for search ------------------------------------------------------------------
@@ -433,17 +542,18 @@ class SearchIndex:
         paths = IndexPaths(settings.index)
         manifest = read_manifest(paths)
         if manifest is None:
-            if not paths.root.exists() or not any(paths.root.glob("*")) or not (paths.chroma.exists() or paths.bm25.exists()):
+            if not paths.root.exists() or not (paths.chroma.exists() or any(paths.root.glob("bm25*"))):
                 raise IndexMissing(f"No index in {paths.root}; run `assistant ingest` first.")
             raise IndexCorrupt(f"The index in {paths.root} is incomplete (no valid manifest); run `assistant ingest` to repair it.")
-        if not (paths.bm25 / "retriever.json").exists():
-            raise IndexCorrupt(f"The keyword index in {paths.bm25} is missing; run `assistant ingest` to repair it.")
+        bm25_dir = paths.root / manifest.get("bm25", "bm25")
+        if not (bm25_dir / "retriever.json").exists():
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")
         try:
             from llama_index.retrievers.bm25 import BM25Retriever
 
-            bm25 = BM25Retriever.from_persist_dir(str(paths.bm25))
+            bm25 = BM25Retriever.from_persist_dir(str(bm25_dir))
         except Exception as exc:
-            raise IndexCorrupt(f"The keyword index in {paths.bm25} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
         passages: dict[str, Passage] = {}
         order: list[str] = []
         for row in bm25.corpus:

@@ -27,7 +27,7 @@ most much must my no nor not now of off on once only or other our ours out over 
 says she should show so some such tell than that the their theirs them then there these they this those through
 to too under until up upon us very via was we were what whats when where which while who whom whose why will
 with would you your yours happen happened happening change changed changes stand mean means meaning
-go goes going went gone get gets got getting come comes came coming big previous previously versus
+go goes going went gone get gets got getting come comes came coming big previous previously versus share
 """.split())
 
 _TOKEN_RE = re.compile(r"[a-z0-9£$€%]+(?:[.,]\d+)*")
