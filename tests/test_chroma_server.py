@@ -1,0 +1,64 @@
+"""ASSISTANT_CHROMA_URL: the same code against a real `chroma run` server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path):
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("chroma server did not start")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_ingest_and_ask_against_a_chroma_server(small_corpus: Settings, chroma_server: str, tmp_path: Path) -> None:
+    settings = Settings(corpus=small_corpus.corpus, index=small_corpus.index, chroma_url=chroma_server)
+    bot = Assistant(settings)
+    report = bot.ingest()
+    assert len(report.added) == 2 and report.total_passages > 50
+    assert not (Path(settings.index) / "chroma").exists()  # vectors live on the server, not on disk here
+    answer = bot.ask("How many children came into care from April to June 2023?")
+    assert not answer.abstained and "96" in answer.answer
+    assert Assistant(settings).ingest().nothing_changed
+    assert bot.check().ok
+
+
+def test_unreachable_server_is_a_clear_error(small_corpus: Settings) -> None:
+    settings = Settings(corpus=small_corpus.corpus, index=small_corpus.index,
+                        chroma_url=f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(AssistantError, match="Cannot reach the Chroma server"):
+        Assistant(settings).ingest()
