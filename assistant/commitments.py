@@ -57,6 +57,11 @@ _MERGE_SEP = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
 _NUMBER_ONLY = re.compile(r"^\d{1,2}[.)]?$")
 
 
+def cell_pairs(p: Passage) -> list[tuple[str, str]]:
+    """The passage's (header, value) pairs as strings, ignoring anything that is not a pair."""
+    return [(str(c[0] or ""), str(c[1] or "")) for c in (p.cells or []) if isinstance(c, (tuple, list)) and len(c) == 2]
+
+
 def header_role(header: str) -> str | None:
     """The role of a column from its header: action, lead, timescale, measure, foundation, priority."""
     h = clean_inline(header)
@@ -186,8 +191,7 @@ def locate_cells(p: Passage) -> list[_Cell]:
     each non-empty part to the next pair with the same cleaned value. Anything that does
     not match keeps its value without offsets; nothing here raises on odd input.
     """
-    cells = [_Cell(str(pair[0] or ""), str(pair[1] or "")) for pair in (p.cells or [])
-             if isinstance(pair, (tuple, list)) and len(pair) == 2]
+    cells = [_Cell(h, v) for h, v in cell_pairs(p)]
     parts: list[tuple[int, int]] = []
     pos = 0
     text = p.text or ""
@@ -223,7 +227,7 @@ def _roles(cells: list[_Cell]) -> dict[str, _Cell]:
 
 def is_action_row(p: Passage) -> bool:
     """True for a table row whose columns include an action column."""
-    return p.kind == "row" and any(header_role(str(h)) == "action" for h, _ in (p.cells or []))
+    return p.kind == "row" and any(header_role(h) == "action" for h, _ in cell_pairs(p))
 
 
 # --- plan names --------------------------------------------------------------------------
@@ -235,7 +239,7 @@ def _strip_reference(title: str) -> str:
 
 def _table_titles(p: Passage) -> list[str]:
     """The table titles at the front of a row's context (before the first column name)."""
-    headers = {clean_inline(str(h)) for h, _ in (p.cells or []) if h}
+    headers = {clean_inline(h) for h, _ in cell_pairs(p) if h}
     titles: list[str] = []
     for bit in (p.context or "").split(" | "):
         b = bit.strip()
@@ -393,12 +397,14 @@ def statement_spans(text: str) -> list[tuple[int, int]]:
 
     A statement starts with "We will"/"Wewill" at the start of a line or cell, after a
     sentence end, or after a double space; it ends at its sentence's end, at the next
-    statement, or at the end of the line when the next line starts a new one.
+    statement, or at a line break before a line that starts afresh (a capital, a digit or
+    a bullet), since plans often list one statement per line without full stops.
     """
     starts = [m.start(1) for m in _STATEMENT_START.finditer(text)]
     if not starts:
         return []
-    ends = [e for _, e in sentence_spans(text)]
+    ends = sorted({e for _, e in sentence_spans(text)}
+                  | {m.start() for m in re.finditer(r"[ \t\u00a0]*\n(?=[ \t\u00a0]*(?:[A-Z0-9]|[-*•·▪➤]\s))", text)})
     out = []
     for i, s in enumerate(starts):
         limit = starts[i + 1] if i + 1 < len(starts) else len(text)
