@@ -96,12 +96,7 @@ class Assistant:
             if self._index is None:
                 self._stamp = self._manifest_stamp()
                 index = SearchIndex.load(self.settings)
-                terms = TermCache(index.glossary)
-                df: dict[str, int] = {}
-                for p in index.passages.values():
-                    for t in (t for t, w in terms.of(p).items() if w >= 0.5):
-                        df[t] = df.get(t, 0) + 1
-                self._index, self._df, self._terms = index, df, terms
+                self._index, self._df, self._terms = index, index.df, TermCache(index.glossary)
                 self._retriever = Retriever(index, self.embedder)
             return self._index
 

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,10 @@ from .passages import split_document
 from .settings import Settings
 from .types import Document, Passage
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 MANIFEST = "manifest.json"
+ROWS = "rows.json"  # beside the BM25 index: passage id and document of each BM25 row
+DF = "df.json"  # beside the BM25 index: passage frequency of each content term
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 # Node metadata that only the search text uses; the rest is kept out of the embedding.
@@ -434,7 +436,24 @@ def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> tuple[list[Any], str
         retriever.persist(str(target), show_progress=False)
     else:
         target.mkdir(parents=True)
+    write_row_tables(target, [n.node_id for n in nodes], [n.metadata.get("source", "") for n in nodes],
+                     [" ".join((n.text, n.metadata.get("context", ""), n.metadata.get("section", ""))) for n in nodes])
     return nodes, name
+
+
+def write_row_tables(folder: Path, ids: list[str], sources: list[str], search_texts: list[str]) -> None:
+    """Row tables that let a reader filter and weigh terms without parsing every passage."""
+    from .retrieve import content_terms
+
+    names = sorted(set(sources))
+    code = {s: i for i, s in enumerate(names)}
+    (folder / ROWS).write_text(json.dumps({"ids": ids, "sources": names, "doc": [code[s] for s in sources]}),
+                               encoding="utf-8")
+    df: dict[str, int] = {}
+    for text in search_texts:
+        for t in set(content_terms(text)):
+            df[t] = df.get(t, 0) + 1
+    (folder / DF).write_text(json.dumps(df, ensure_ascii=False), encoding="utf-8")
 
 
 def _prune_bm25(paths: IndexPaths, keep: set[str]) -> None:
@@ -523,19 +542,64 @@ def _check(settings: Settings, paths: IndexPaths, manifest: dict) -> CheckReport
 # --- loading for search ------------------------------------------------------------------
 
 
-class SearchIndex:
-    """The built index, loaded once: passages in memory, BM25, and the Chroma collection."""
+class LazyPassages(Mapping[str, Passage]):
+    """Passage id -> Passage, parsed from the BM25 corpus file on first use.
 
-    def __init__(self, settings: Settings, manifest: dict, passages: dict[str, Passage], order: list[str],
-                 bm25: Any, collection: Any) -> None:
+    The corpus is memory-mapped, so a million passages cost little memory until asked for.
+    """
+
+    def __init__(self, ids: list[str], corpus: Any) -> None:
+        self.row_of = {pid: i for i, pid in enumerate(ids)}
+        self.corpus = corpus
+        self._cache: dict[str, Passage] = {}
+
+    def __getitem__(self, pid: str) -> Passage:
+        p = self._cache.get(pid)
+        if p is None:
+            row = self.corpus[self.row_of[pid]]
+            content = json.loads(row["_node_content"])
+            p = node_to_passage(row["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
+                                content["metadata"])
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[pid] = p
+        return p
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.row_of
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.row_of)
+
+    def __len__(self) -> int:
+        return len(self.row_of)
+
+
+class SearchIndex:
+    """The built index, loaded once: BM25 (memory-mapped), row tables, and the Chroma collection."""
+
+    def __init__(self, settings: Settings, manifest: dict, rows: dict, df: dict[str, int], bm25: Any,
+                 collection: Any) -> None:
+        import numpy as np
+
         self.settings = settings
         self.manifest = manifest
-        self.passages = passages
-        self.order = order  # BM25 row -> passage id
+        self.order: list[str] = rows["ids"]  # BM25 row -> passage id
+        self.row_sources: list[str] = rows["sources"]
+        self.row_doc = np.asarray(rows["doc"], dtype=np.int32)  # BM25 row -> index into row_sources
+        self.passages = LazyPassages(self.order, bm25.corpus)
+        self.df = df  # term -> number of passages holding it (for the answerer's weights)
         self.bm25 = bm25
         self.collection = collection
         self.glossary = Glossary.from_dicts(manifest.get("glossary", []))
         self.documents: dict[str, dict] = manifest["documents"]
+
+    def row_mask(self, allowed_sources: set[str]) -> Any:
+        """1 for BM25 rows of the allowed documents, else 0."""
+        import numpy as np
+
+        codes = [i for i, s in enumerate(self.row_sources) if s in allowed_sources]
+        return np.isin(self.row_doc, codes).astype(np.int8)
 
     @classmethod
     def load(cls, settings: Settings) -> "SearchIndex":
@@ -546,21 +610,17 @@ class SearchIndex:
                 raise IndexMissing(f"No index in {paths.root}; run `assistant ingest` first.")
             raise IndexCorrupt(f"The index in {paths.root} is incomplete (no valid manifest); run `assistant ingest` to repair it.")
         bm25_dir = paths.root / manifest.get("bm25", "bm25")
-        if not (bm25_dir / "retriever.json").exists():
+        if not (bm25_dir / "retriever.json").exists() or not (bm25_dir / ROWS).exists():
             raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")
         try:
+            import bm25s
             from llama_index.retrievers.bm25 import BM25Retriever
 
-            bm25 = BM25Retriever.from_persist_dir(str(bm25_dir))
+            engine = bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True)
+            bm25 = BM25Retriever(existing_bm25=engine, **json.loads((bm25_dir / "retriever.json").read_text()))
+            rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
+            df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
         except Exception as exc:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
-        passages: dict[str, Passage] = {}
-        order: list[str] = []
-        for row in bm25.corpus:
-            content = json.loads(row["_node_content"])
-            meta = content["metadata"]
-            p = node_to_passage(row["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"], meta)
-            passages[p.id] = p
-            order.append(p.id)
         collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-        return cls(settings, manifest, passages, order, bm25, collection)
+        return cls(settings, manifest, rows, df, bm25, collection)

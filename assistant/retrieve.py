@@ -79,6 +79,17 @@ class Filters:
                 and (not self.organisations or p.organisation in self.organisations)
                 and (not self.years or p.year in self.years))
 
+    def allowed_sources(self, documents: dict[str, dict]) -> set[str]:
+        """The indexed documents these filters let through (every filter is per document)."""
+        out = set()
+        for source, d in documents.items():
+            year = int(d["published"][:4]) if d.get("published", "")[:4].isdigit() else None
+            if ((not self.sources or source in self.sources)
+                    and (not self.organisations or d.get("organisation") in self.organisations)
+                    and (not self.years or year in self.years)):
+                out.add(source)
+        return out
+
     def chroma_where(self) -> dict | None:
         clauses: list[dict] = []
         if self.sources:
@@ -148,7 +159,6 @@ class Retriever:
 
     def lexical(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[tuple[str, float]]:
         import bm25s
-        import numpy as np
 
         bm25 = self.index.bm25
         n = len(self.index.order)
@@ -160,7 +170,7 @@ class Retriever:
             return []
         mask = None
         if filters:
-            mask = np.array([1 if filters.allows(self.index.passages[pid]) else 0 for pid in self.index.order])
+            mask = self.index.row_mask(filters.allowed_sources(self.index.documents))
             if not mask.any():
                 return []
         docs, scores = bm25.bm25.retrieve(tokens, k=min(k or self.bm25_k, n), weight_mask=mask, show_progress=False,
