@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -430,13 +430,13 @@ def _statement_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
     return out
 
 
-def extract_commitments(passages: Iterable[Passage] | dict[str, Passage]) -> list[Commitment]:
+def extract_commitments(passages: Iterable[Passage] | Mapping[str, Passage]) -> list[Commitment]:
     """Every commitment in the passages (action-plan rows and "We will" statements), in document order.
 
     Accepts a list of passages or the index's `{id: passage}` mapping. Malformed rows
     (missing columns, merged cells, stray tabs) give what can be read; they never raise.
     """
-    items = list(passages.values()) if isinstance(passages, dict) else list(passages)
+    items = list(passages.values()) if isinstance(passages, Mapping) else list(passages)
     items.sort(key=lambda p: (p.source, p.char_start, p.char_end))
     out: list[Commitment] = []
     states: dict[str, _SourceState] = {}

@@ -31,7 +31,7 @@ import hashlib
 import math
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -476,9 +476,9 @@ def _table_values(p: Passage, state: _TableState) -> list[FigureValue]:
 # --- extraction ----------------------------------------------------------------------------
 
 
-def extract_figures(passages: Iterable[Passage] | dict[str, Passage]) -> list[FigureValue]:
+def extract_figures(passages: Iterable[Passage] | Mapping[str, Passage]) -> list[FigureValue]:
     """Every change phrase and table value in the passages, in document order. Never raises on odd input."""
-    items = list(passages.values()) if isinstance(passages, dict) else list(passages)
+    items = list(passages.values()) if isinstance(passages, Mapping) else list(passages)
     items.sort(key=lambda p: (p.source, p.char_start, p.char_end))
     out: list[FigureValue] = []
     states: dict[str, _TableState] = {}
