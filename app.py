@@ -23,7 +23,7 @@ st.set_page_config(page_title=ui.APP_NAME, page_icon=ui.APP_ICON, layout="center
 def load_documents(bot: Assistant) -> list[dict[str, Any]]:
     """The indexed documents, building the index first if there is none. Stops the page on failure."""
     try:
-        with st.spinner("Loading the reports and the language model…"):
+        with st.spinner("Loading the reports…"):
             docs = bot.documents()
             ui.warm_once(bot)
         return docs

@@ -16,6 +16,7 @@ import html
 import json
 import logging
 import re
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -69,14 +70,26 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
 
 
 @st.cache_resource(show_spinner=False)
-def _warmed(key: str, _bot: Assistant) -> bool:
-    _bot.warm()
-    return True
+def _warming(key: str, _bot: Assistant) -> threading.Thread:
+    def run() -> None:
+        try:
+            _bot.warm()
+        except Exception:  # noqa: BLE001 - the first question will raise it properly
+            log.exception("Warming the model failed")
+
+    thread = threading.Thread(target=run, name="plan-assistant-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_once(bot: Assistant) -> None:
-    """Load the index and model once per server, so no visitor's first question pays for it."""
-    _warmed(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
+    """Start loading the model once per server, in the background.
+
+    The page is usable as soon as the index is loaded (about a second); the model takes
+    several more. Loading it while the visitor reads and types means the first question
+    rarely waits, and when it does it simply queues on the model's load lock.
+    """
+    _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
 
 
 def feedback_store(settings: Settings | None = None) -> FeedbackStore:
@@ -365,7 +378,8 @@ def inject_css() -> None:
 
 def render_citation(bot: Assistant, c: Citation, key: str, related: bool = False) -> None:
     """A card: title, where it comes from, the verbatim passage (used sentences marked) and a way to read it in context."""
-    with st.container(border=True):
+    # The key gives the card a stable CSS class (st-key-cite-… / st-key-related-…) for browser tests.
+    with st.container(border=True, key=f"{'related' if related else 'cite'}-{key}"):
         label = "" if related else f"**\\[{c.marker}\\]** "
         st.markdown(f"{label}**{md(c.title)}**")
         st.caption(md(citation_meta(c)))

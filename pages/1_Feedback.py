@@ -7,10 +7,12 @@ import streamlit as st
 from assistant import ui
 from assistant.settings import Settings
 
-st.title("Feedback on answers")
+st.set_page_config(page_title="Feedback · Plan Assistant", page_icon=":material/reviews:", layout="wide")
+st.title("Feedback on answers", anchor=False)
 st.caption("Thumbs and comments left under answers in the chat, newest first. Each row keeps the question, "
            "the answer and its citations exactly as they were shown.")
 
+LABELS = {"up": "Helpful", "down": "Not helpful"}
 settings = Settings()
 store = ui.feedback_store(settings)
 try:
@@ -20,7 +22,7 @@ except Exception as exc:  # noqa: BLE001 - an unreadable file is a message, not 
     st.stop()
 
 if not everything:
-    st.info("No feedback yet. Rate answers with 👍 / 👎 in the chat, or add a comment under an answer.",
+    st.info("No feedback yet. Rate answers with the thumbs under each answer in the chat, or add a comment.",
             icon=":material/info:")
     st.stop()
 
@@ -28,16 +30,16 @@ up = sum(e.rating == "up" for e in everything)
 down = sum(e.rating == "down" for e in everything)
 commented = sum(bool(e.comment) for e in everything)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Answers rated or commented", len(everything))
-c2.metric("👍 Helpful", up)
-c3.metric("👎 Not helpful", down)
+c1.metric("Answers with feedback", len(everything))
+c2.metric(":material/thumb_up: Helpful", up)
+c3.metric(":material/thumb_down: Not helpful", down)
 c4.metric("With a comment", commented)
 
-show = st.segmented_control("Show", ["All", "👍 Helpful", "👎 Not helpful", "With a comment"], default="All",
+show = st.segmented_control("Show", ["All", "Helpful", "Not helpful", "With a comment"], default="All",
                             key="feedback_show")
-if show == "👍 Helpful":
+if show == "Helpful":
     entries = [e for e in everything if e.rating == "up"]
-elif show == "👎 Not helpful":
+elif show == "Not helpful":
     entries = [e for e in everything if e.rating == "down"]
 elif show == "With a comment":
     entries = [e for e in everything if e.comment]
@@ -46,7 +48,7 @@ else:
 
 # st.dataframe shows cell text as text (never HTML), so stored answers are safe here.
 st.dataframe(
-    [{"When (UTC)": e.updated_at.replace("T", " ").replace("+00:00", ""), "Rating": e.thumb or "–",
+    [{"When (UTC)": e.updated_at.replace("T", " ").replace("+00:00", ""), "Rating": LABELS.get(e.rating or "", "–"),
       "Comment": e.comment, "Question": e.question, "Answer": e.answer,
       "Citations": len(e.citations), "Abstained": "yes" if e.abstained else ""} for e in entries],
     hide_index=True, width="stretch",
@@ -60,7 +62,7 @@ st.caption(ui.md(f"Stored in {store.path}"))
 
 st.subheader("Read one answer in full", divider="gray")
 if entries:
-    labels = {e.id: f"#{e.id} {e.thumb} {ui.shorten(e.question, 90)}" for e in entries}
+    labels = {e.id: f"#{e.id} · {LABELS.get(e.rating or '', 'not rated')} · {ui.shorten(e.question, 90)}" for e in entries}
     chosen = st.selectbox("Answer", list(labels), format_func=lambda i: labels[i], key="feedback_pick")
     e = next(x for x in entries if x.id == chosen)
     st.markdown(f"**Question:** {ui.md(e.question)}")

@@ -1,0 +1,184 @@
+"""End to end: the real `streamlit run app.py` server driven by Debian's headless Chromium.
+
+Run with `pytest -s tests/test_e2e.py` to see the timings. The screenshots land in
+test-artifacts/ (git-ignored). Chromium comes from apt (`make browser`), never from
+`playwright install`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+# What the page looks like to a script: Streamlit's stable test ids plus our own classes.
+CHAT_BOX = "textarea[data-testid='stChatInputTextArea']"
+MESSAGE = "[data-testid='stChatMessage']"
+CARD = "[class*='st-key-cite-']"  # a citation card (its container's key)
+CARD_PASSAGE = ".pa-cite .pa-passage"
+DIALOG = "[role='dialog']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    started: float  # perf_counter when the process was spawned
+
+    def stop(self) -> None:
+        """Terminate the server and everything it started (its own process group)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+
+
+def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None = None) -> Server:
+    """`streamlit run app.py` on a free port, pointed at `settings`' corpus and index; waits for /_stcore/health."""
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_CORPUS": str(settings.corpus), "ASSISTANT_INDEX": str(settings.index),
+           **(extra_env or {})}
+    cmd = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    started = time.perf_counter()
+    out = log.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", proc, log, started)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(server.url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"streamlit did not answer on {server.url} within 90 s:\n{log.read_text(errors='replace')}")
+
+
+def launch_browser(playwright: Any, profile: Path) -> Any:
+    """A persistent Chromium context with a fresh profile (no downloaded browsers)."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1366, "height": 900}, accept_downloads=True)
+
+
+def wait_usable(page: Any, url: str, timeout_ms: int = 120_000) -> None:
+    """Open the app and wait until a question can be typed and the report list has loaded."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    page.locator(CHAT_BOX).wait_for(state="visible", timeout=timeout_ms)
+    page.get_by_text("Indexed reports (").wait_for(state="visible", timeout=timeout_ms)
+
+
+def ask(page: Any, question: str, timeout_ms: int = 120_000) -> tuple[Any, float]:
+    """Type and send a question; returns the new assistant message and seconds until its answer and cards showed."""
+    before = page.locator(MESSAGE).count()
+    box = page.locator(CHAT_BOX)
+    box.fill(question)
+    t0 = time.perf_counter()
+    box.press("Enter")
+    answer = page.locator(MESSAGE).nth(before + 1)  # user message, then the assistant's
+    # Answered = the assistant message shows its final timing line (drawn after the cards).
+    answer.get_by_text("Answered in").wait_for(state="visible", timeout=timeout_ms)
+    return answer, time.perf_counter() - t0
+
+
+@pytest.fixture()
+def server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    srv = start_server(settings, tmp_path / "streamlit.log")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        context = launch_browser(p, tmp_path / "profile")
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            wait_usable(page, server.url)
+            cold = time.perf_counter() - server.started
+            page.screenshot(path=str(ARTIFACTS / "e2e-0-start.png"), full_page=True)
+
+            answer, latency = ask(page, "What happened to external residential numbers?")
+            expect(answer).to_contain_text("external residential care")
+            expect(answer).to_contain_text("[1]")  # an inline citation marker
+            cards = answer.locator(CARD_PASSAGE)
+            assert cards.count() >= 1
+            first_card = answer.locator(CARD).first
+            expect(first_card).to_contain_text("[1]")
+            expect(first_card.locator("mark.pa-used").first).to_be_visible()  # supporting sentence highlighted
+            answer.get_by_text("Answered in").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "e2e-1-answer.png"), full_page=True)
+
+            # A follow-up in the same conversation.
+            follow, follow_latency = ask(page, "And in Kinship Care?")
+            expect(follow).to_contain_text("Kinship")
+
+            # The whole report opens with the cited span highlighted and scrolled into view.
+            t0 = time.perf_counter()
+            first_card.get_by_role("button", name="Read it in the full report").click()
+            dialog = page.locator(DIALOG)
+            expect(dialog).to_be_visible(timeout=30_000)
+            mark = dialog.locator("mark.pa-cited").first
+            expect(mark).to_be_visible(timeout=30_000)
+            expect(mark).to_be_in_viewport(timeout=10_000)
+            report = dialog.locator(".pa-report")
+            assert report.evaluate("el => el.scrollTop") > 0  # scrolled inside the report, not left at the top
+            assert len(report.inner_text()) > 2000  # the whole report, not only the passage
+            open_seconds = time.perf_counter() - t0
+            page.screenshot(path=str(ARTIFACTS / "e2e-2-full-report.png"))
+            page.keyboard.press("Escape")
+            expect(dialog).to_be_hidden(timeout=10_000)
+
+            # The export really downloads the citations.
+            with page.expect_download() as dl:
+                page.locator("[data-testid='stSidebar']").get_by_role("button", name="Markdown").click()
+            exported = Path(dl.value.path()).read_text(encoding="utf-8")
+            assert "What happened to external residential numbers?" in exported
+            assert "characters " in exported and ".txt" in exported or ".md" in exported
+
+            assert not errors, errors
+            print(f"\n[e2e] cold start to usable page (existing index): {cold:.1f} s")
+            print(f"[e2e] first question, submit to answer visible: {latency:.2f} s")
+            print(f"[e2e] follow-up, submit to answer visible: {follow_latency:.2f} s")
+            print(f"[e2e] open full report with highlight in view: {open_seconds:.2f} s")
+            print(f"[e2e] screenshots: {ARTIFACTS}")
+        finally:
+            context.close()
