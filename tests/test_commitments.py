@@ -385,3 +385,15 @@ def test_commitments_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     assert table.shape[0] == 6 and set(table["Foundation / priority"]) == {"Voice"}
     at.text_input(key="cm_due").input("2024-13").run()
     assert not at.exception and any("YYYY" in w.value for w in at.warning)
+    # Selecting a row shows its verbatim span, the report around it (escaped, marked), and the whole report.
+    row = at.dataframe[0].value.iloc[2]
+    at.session_state["cm_table"] = {"selection": {"rows": [2], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    start, end = (int(x) for x in row["Characters"].split("–"))
+    source_text = corpus_text(settings, row["Source"])
+    assert at.text[0].value == source_text[start:end]
+    context = [h.proto.body for h in at.get("html") if "pa-passage" in h.proto.body and "<style>" not in h.proto.body]
+    assert len(context) == 1 and '<mark class="pa-cited">' in context[0]
+    at.button(key="cm_open").click().run()
+    assert not at.exception and any('class="pa-report"' in h.proto.body for h in at.get("html"))

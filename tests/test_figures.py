@@ -328,6 +328,14 @@ def test_figures_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     table = at.dataframe[0].value
     assert list(table["Value"]) == ["43", "43", "32", "18"]
     assert list(table["Restated"]) == ["", "yes", "", ""]
+    # Selecting a cited value shows the sentence that holds it, the number marked in the report text.
+    chosen = search_series(series_for(Assistant(settings)), "external residential care")[0]
+    at.session_state[f"fg_table_{chosen.id}"] = {"selection": {"rows": [2], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text[0].value == chosen.points[1].citations[0].text and "43 to 32" in at.text[0].value
+    context = [h.proto.body for h in at.get("html") if "pa-passage" in h.proto.body and "<style>" not in h.proto.body]
+    assert len(context) == 1 and '<mark class="pa-used">32</mark>' in context[0]
     at.checkbox(key="fg_linked").check().run()
     assert not at.exception
     options = at.selectbox(key="fg_pick").options
