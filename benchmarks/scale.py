@@ -1,0 +1,223 @@
+"""Query latency and peak memory at 10k, 100k and 1M passages, and ingest throughput at 200 documents.
+
+Run by hand (not in CI); results go into docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/scale.py query --sizes 10000 100000 1000000
+    .venv/bin/python benchmarks/scale.py ingest --documents 200
+
+`query` builds a synthetic index per size from the real corpus's passages: texts with their
+numbers altered, vectors = the real passage's vector plus small noise (so neighbourhoods look
+like real ones without embedding a million texts). It writes the same files an ingest
+writes (Chroma collection, BM25 folder with row tables, manifest), then measures, in a fresh
+process, warm `ask` latency over the benchmark questions and the process's peak RSS.
+
+`ingest` builds a synthetic corpus of N documents from the real reports' passages (numbers
+altered), runs the real ingest on it, and compares with the model's bare encode of the same
+texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.index import (DF, INDEX_VERSION, ROWS, IndexPaths, chroma_client, chroma_collection,  # noqa: E402
+                             pipeline_signature, write_row_tables)
+from assistant.settings import Settings  # noqa: E402
+
+QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "tests/data/own_questions.jsonl").read_text().splitlines()]
+QUESTIONS += [json.loads(line)["question"] for line in (ROOT.parent / "shared/eval/questions.jsonl").read_text().splitlines()
+              if (ROOT.parent / "shared/eval/questions.jsonl").exists() and line.strip()] if (
+    ROOT.parent / "shared/eval/questions.jsonl").exists() else []
+
+
+def alter_numbers(text: str, rng: random.Random) -> str:
+    return re.sub(r"\d", lambda m: str(rng.randint(0, 9)), text)
+
+
+def real_passages(index_dir: Path) -> tuple[list[dict], "object"]:
+    """The real index's BM25 rows (node dicts) and their vectors, row-aligned."""
+    import bm25s
+    import numpy as np
+
+    settings = Settings(index=index_dir)
+    paths = IndexPaths(index_dir)
+    manifest = json.loads(paths.manifest.read_text())
+    rows = list(bm25s.BM25.load(str(paths.root / manifest["bm25"]), load_corpus=True).corpus)
+    got = chroma_collection(chroma_client(settings, paths), settings.collection).get(
+        ids=[r["node_id"] for r in rows], include=["embeddings"])
+    vec = dict(zip(got["ids"], got["embeddings"]))
+    return rows, np.asarray([vec[r["node_id"]] for r in rows], dtype="float32")
+
+
+def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_doc: int = 5000) -> float:
+    """Write a complete synthetic index of `size` passages into `out`; returns build seconds."""
+    import bm25s
+    import numpy as np
+    import Stemmer
+
+    t0 = time.perf_counter()
+    rng = random.Random(size)
+    nrng = np.random.default_rng(size)
+    settings = Settings(index=out)
+    paths = IndexPaths(out)
+    out.mkdir(parents=True, exist_ok=True)
+    collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+    ids, sources, texts, corpus = [], [], [], []
+    docs: dict[str, dict] = {}
+    batch = 5000
+    for start in range(0, size, batch):
+        b_ids, b_vecs, b_meta, b_docs = [], [], [], []
+        for i in range(start, min(size, start + batch)):
+            base = base_rows[i % len(base_rows)]
+            content = json.loads(base["_node_content"])
+            meta = dict(content["metadata"])
+            source = f"synthetic-{i // per_doc:05d}.txt"
+            meta["source"] = source
+            text = alter_numbers(content["text"], rng)
+            pid = f"s{i:08d}"
+            content.update(id_=pid, text=text, metadata=meta)
+            node_content = json.dumps(content)
+            b_ids.append(pid)
+            b_meta.append({"source": source, "organisation": meta["organisation"], "year": meta.get("year", 0)})
+            b_docs.append(text)
+            vec = base_vecs[i % len(base_vecs)] + nrng.normal(0, 0.015, base_vecs.shape[1]).astype("float32")
+            b_vecs.append(vec / np.linalg.norm(vec))
+            ids.append(pid)
+            sources.append(source)
+            texts.append(" ".join((text, meta.get("context", ""), meta.get("section", ""))))
+            corpus.append({"_node_content": node_content, "node_id": pid})
+            docs.setdefault(source, {"source": source, "title": meta["title"], "organisation": meta["organisation"],
+                                     "published": meta["published"], "kind": "synthetic", "reference": "",
+                                     "sha256": "", "size": 0, "mtime_ns": 0, "passages": 0, "passage_ids": []})
+            docs[source]["passages"] += 1
+        collection.add(ids=b_ids, embeddings=np.asarray(b_vecs), metadatas=b_meta, documents=b_docs)
+        print(f"  {min(size, start + batch):,}/{size:,} vectors", end="\r", file=sys.stderr, flush=True)
+    print("", file=sys.stderr)
+    bm25_dir = out / "bm25-synthetic"
+    stemmer = Stemmer.Stemmer("english")
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    engine = bm25s.BM25()
+    engine.index(tokens, show_progress=False)
+    engine.save(str(bm25_dir), corpus=corpus, show_progress=False)
+    (bm25_dir / "retriever.json").write_text(json.dumps({"similarity_top_k": 30, "verbose": False}))
+    write_row_tables(bm25_dir, ids, sources, texts)
+    manifest = {"version": INDEX_VERSION, "model": "all-MiniLM-L6-v2", "catalog": "", "pipeline": pipeline_signature(settings),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "documents": docs, "glossary": [], "problems": [],
+                "bm25": bm25_dir.name}
+    paths.manifest.write_text(json.dumps(manifest))
+    assert (bm25_dir / ROWS).exists() and (bm25_dir / DF).exists()
+    return time.perf_counter() - t0
+
+
+def measure(index_dir: str) -> None:
+    """In a fresh process: load, warm, ask every question; print latency and peak RSS as JSON."""
+    from assistant.api import Assistant
+
+    t0 = time.perf_counter()
+    bot = Assistant(Settings(index=Path(index_dir), corpus=ROOT / "corpus"))
+    bot.warm()
+    load = time.perf_counter() - t0
+    lat = []
+    for _ in range(2):
+        for q in QUESTIONS:
+            a = bot.ask(q)
+            lat.append(a.timings_ms["retrieve"] + a.timings_ms["answer"])
+    lat.sort()
+    print(json.dumps({
+        "passages": bot.index.collection.count(), "load_s": round(load, 1), "queries": len(lat),
+        "p50_ms": round(statistics.median(lat), 1), "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }))
+
+
+def query_bench(sizes: list[int], real_index: Path, keep: Path | None) -> None:
+    base_rows, base_vecs = real_passages(real_index)
+    for size in sizes:
+        folder = (keep or Path(tempfile.mkdtemp())) / f"synthetic-{size}"
+        shutil.rmtree(folder, ignore_errors=True)
+        build = build_synthetic(size, folder, base_rows, base_vecs)
+        proc = subprocess.run([sys.executable, __file__, "measure", str(folder)], capture_output=True, text=True)
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["build_s"] = round(build, 1)
+        print(json.dumps(result), flush=True)
+        if keep is None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def ingest_bench(documents: int) -> None:
+    from llama_index.core.schema import MetadataMode
+
+    from assistant.embed import Embedder
+    from assistant.index import ingest
+    from assistant.load import load_corpus
+
+    rng = random.Random(0)
+    real = load_corpus(ROOT / "corpus").documents
+    blocks = [b for d in real for b in re.split(r"\n\s*\n", d.text) if b.strip()]
+    tmp = Path(tempfile.mkdtemp())
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    words = 0
+    for n in range(documents):
+        start = rng.randrange(len(blocks))
+        body = "\n\n".join(alter_numbers(b, rng) for b in blocks[start:start + rng.randint(15, 45)])
+        words += len(body.split())
+        (corpus / f"report-{n:04d}.txt").write_text(f"Synthetic report {n}\n\n{body}\n", encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp / "index")
+    embedder = Embedder(settings.model_path, settings.embed_batch_size)
+    embedder.encode(["warm up"] * 4)
+    from benchmarks.ingest_speed import embed_texts  # the exact strings the pipeline embeds
+
+    texts = embed_texts(settings)
+    t = time.perf_counter()
+    embedder.encode(texts)
+    bare = time.perf_counter() - t
+    t = time.perf_counter()
+    report = ingest(settings, embedder=embedder)
+    full = time.perf_counter() - t
+    print(json.dumps({"documents": documents, "passages": report.total_passages, "words": words,
+                      "bare_encode_s": round(bare, 1), "ingest_s": round(full, 1), "ratio": round(full / bare, 2),
+                      "passages_per_s": round(report.total_passages / full, 1), "words_per_s": round(words / full),
+                      "bare_passages_per_s": round(len(texts) / bare, 1)}))
+    shutil.rmtree(tmp, ignore_errors=True)
+    _ = MetadataMode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("query")
+    q.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    q.add_argument("--real-index", type=Path, default=ROOT / "index", help="a built index of the real corpus")
+    q.add_argument("--keep", type=Path, default=None, help="keep the synthetic indexes under this folder")
+    i = sub.add_parser("ingest")
+    i.add_argument("--documents", type=int, default=200)
+    m = sub.add_parser("measure")
+    m.add_argument("index")
+    args = ap.parse_args()
+    if args.cmd == "query":
+        query_bench(args.sizes, args.real_index, args.keep)
+    elif args.cmd == "ingest":
+        ingest_bench(args.documents)
+    else:
+        measure(args.index)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    main()
