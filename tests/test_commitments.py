@@ -366,6 +366,16 @@ def test_cli_one_format_and_a_missing_index(settings: Settings, tmp_path: Path) 
     assert "Examples:" in help_text and "assistant commitments --foundation Voice" in help_text
 
 
+@pytest.mark.parametrize("order", ["assistant.cli_views, assistant.cli", "assistant.cli, assistant.cli_views"])
+def test_cli_modules_import_in_either_order(order: str) -> None:
+    # cli.py registers these commands by importing cli_views; cli_views must not need cli at import time.
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", f"import {order}"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
 # --- the page --------------------------------------------------------------------------------
 
 
