@@ -33,7 +33,7 @@ from typing import Any
 
 from .passages import clean_inline, sentence_spans
 from .periods import parse_due, parse_recurrence, valid_month
-from .types import Passage
+from .types import Citation, Passage
 
 # --- column roles, by header name ------------------------------------------------------------
 
@@ -152,6 +152,12 @@ class Commitment:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_citation(self, marker: int, score: float = 1.0) -> Citation:
+        """This commitment as an answer's citation: the same verbatim span, all of it highlighted."""
+        return Citation(marker=marker, source=self.source, title=self.title, organisation=self.organisation,
+                        published=self.published, section=self.section, char_start=self.char_start,
+                        char_end=self.char_end, text=self.text, score=score, highlights=[(0, len(self.text))])
 
     @property
     def schedule(self) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from .commitments import is_action_row
 from .passages import clean_inline, is_value, sentence_spans
 from .periods import PERIOD_RE, date_key, normalise_period, period_key
-from .types import Passage
+from .types import Citation, Passage
 
 # --- numbers -----------------------------------------------------------------------------
 
@@ -115,6 +115,13 @@ class FigureValue:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_citation(self, marker: int, score: float = 1.0) -> Citation:
+        """This value as an answer's citation: the sentence or row that holds it, the number highlighted."""
+        highlights = [(self.value_start - self.char_start, self.value_end - self.char_start)] if self.value_start >= 0 else []
+        return Citation(marker=marker, source=self.source, title=self.title, organisation=self.organisation,
+                        published=self.published, section=self.section, char_start=self.char_start,
+                        char_end=self.char_end, text=self.text, score=score, highlights=highlights)
 
 
 @dataclass
@@ -466,7 +473,7 @@ def _table_values(p: Passage, state: _TableState) -> list[FigureValue]:
                 cursor += found.end()
         out.append(FigureValue(
             measure=measure, value=value, value_text=value_text, unit=unit, period=shown,
-            role=role if role != "value" else "value", source=p.source, char_start=p.char_start, char_end=p.char_end,
+            role=role, source=p.source, char_start=p.char_start, char_end=p.char_end,
             text=p.text, value_start=vs, value_end=ve, organisation=p.organisation, published=p.published,
             title=p.title, section=p.section, group=f"{p.source}:{p.char_start}:row", passage_id=p.id,
         ))

@@ -98,6 +98,9 @@ def test_every_row_of_the_2023_25_action_plan_is_one_commitment(extracted: list[
     # The list inside one cell is read as one action, markup removed.
     models = next(c for c in plan if c.action.startswith("Explore and apply models"))
     assert "<" not in models.action and "Family Group Conferencing; Solihull" in models.action
+    cite = models.to_citation(marker=1)
+    assert (cite.source, cite.char_start, cite.char_end, cite.text) == (models.source, models.char_start,
+                                                                        models.char_end, models.text)
 
 
 def test_we_will_statements_of_the_2020_23_plan(extracted: list[Commitment], settings: Settings) -> None:

@@ -61,6 +61,8 @@ def test_external_residential_care_links_two_reports(series: list[Series]) -> No
     assert {v.source for v in start.citations} == {SUMMARY, IJB}
     assert [v.source for v in mid.citations] == [SUMMARY] and [v.source for v in end.citations] == [IJB]
     assert mid.citations[0].interval == "8 months"
+    cite = end.citations[0].to_citation(marker=2)
+    assert cite.marker == 2 and cite.text[cite.highlights[0][0]:cite.highlights[0][1]] == "18"
     assert {v.direction for v in s.values} == {"decrease"}
     assert set(s.organisations) == {"Dundee City Council", "Dundee Health and Social Care Integration Joint Board"}
 
