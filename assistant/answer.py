@@ -265,12 +265,17 @@ class Draft:
     highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
-def compose(q: Question, chosen: list[Hit]) -> tuple[str, list[Draft]]:
-    """Answer text with markers, and the drafts (in marker order) it cites."""
+def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = None) -> tuple[str, list[Draft]]:
+    """Answer text with markers, and the drafts (in marker order) it cites.
+
+    `overrides` gives a better statement for some passages (a commitment's action, lead and
+    due date read from its action-plan row), keyed by passage id.
+    """
     drafts = []
     for h in chosen:
         spans = best_sentences(q, h.passage) if h.passage.kind != "row" else [(h.passage.char_start, h.passage.char_end)]
-        drafts.append(Draft(h, spans, statement(h.passage, spans)))
+        text = (overrides or {}).get(h.passage.id) or statement(h.passage, spans)
+        drafts.append(Draft(h, spans, text))
     # Group statements by document; when several reports speak, oldest first so a change reads in order.
     groups: dict[str, list[Draft]] = {}
     for d in drafts:
@@ -341,13 +346,63 @@ def misses_rare_terms(q: Question, p: Passage, cache: TermCache, df: dict[str, i
 
 def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_citations: int,
                      cache: TermCache | None = None, df: dict[str, int] | None = None,
-                     rare_term_relevance: float = 0.62) -> Answer:
+                     rare_term_relevance: float = 0.62, overrides: dict[str, str] | None = None) -> Answer:
     """Select, compose, or abstain. `hits` are reranked, best first."""
     cache = cache or TermCache()
     weak = bool(hits) and hits[0].relevance < rare_term_relevance
     if not hits or hits[0].relevance < min_relevance or (weak and df is not None and misses_rare_terms(q, hits[0].passage, cache, df)):
         return Answer(question=q.text, answer=abstain_text(q.text), abstained=True, related=related(hits), query=q.search_text)
     chosen = select(hits, q, cache, max_citations=max_citations, floor=min_relevance)
-    text, drafts = compose(q, chosen)
+    text, drafts = compose(q, chosen, overrides)
     return Answer(question=q.text, answer=text, abstained=False, citations=[to_citation(d) for d in drafts],
                   query=q.search_text)
+
+
+# --- structured additions: commitments and figure timelines ---------------------------------
+
+CHANGE_RE = re.compile(r"\b(chang\w*|trend\w*|over time|over the years|timeline|ris(?:e|en|ing)|rose|f[ae]ll\w*|"
+                       r"increas\w*|decreas\w*|reduc\w*|grow\w*|grew|went (?:up|down)|happened to|compare\w*|moved?)\b",
+                       re.IGNORECASE)
+
+
+def render_commitment(c: object) -> str:
+    """ "Develop a clear edge of care offer — lead: Senior Manager; due: June 2024; measured by: Numbers in care"."""
+    details = []
+    lead = getattr(c, "lead_normalised", None) or getattr(c, "lead", None)
+    if lead:
+        details.append(f"lead: {lead}")
+    if getattr(c, "timescale", None):
+        details.append(f"due: {c.timescale}")  # type: ignore[attr-defined]
+    if getattr(c, "measure", None):
+        details.append(f"impact measured by: {c.measure}")  # type: ignore[attr-defined]
+    where = ", ".join(x for x in (getattr(c, "foundation", None), getattr(c, "plan", None)) if x)
+    text = c.action.rstrip(".")  # type: ignore[attr-defined]
+    if details:
+        text += " — " + "; ".join(details)
+    return text + (f" ({where})" if where else "")
+
+
+def timeline(series: object, citations: list[Citation]) -> tuple[str, dict] | None:
+    """A small table of a figure series whose values sit in cited passages, each row cited."""
+    marker_of = {(c.source, c.char_start): c.marker for c in citations}
+    spans = [(c.source, c.char_start, c.char_end, c.marker) for c in citations]
+    rows = []
+    for point in series.points:  # type: ignore[attr-defined]
+        markers = sorted({m for v in point.citations for (src, s, e, m) in spans
+                          if v.source == src and s <= v.char_start and v.char_end <= e})
+        if not markers:
+            continue
+        v = point.citations[0]
+        when = point.period if point.period not in ("start of period", "end of period", "") else \
+            f"{point.period or 'value'}, {display_date(v.published)} report"
+        who = v.organisation if v.organisation and not v.organisation.lower().startswith("not stated") else v.title
+        rows.append({"period": when, "value": point.value, "value_text": point.value_text, "unit": point.unit,
+                     "organisation": who, "published": v.published, "markers": markers})
+    if len(rows) < 2:
+        return None
+    _ = marker_of
+    lines = [f"Timeline — {series.measure}:", "", "| When | Value | Reported by |", "|---|---|---|"]  # type: ignore[attr-defined]
+    for r in rows:
+        refs = "".join(f"[{m}]" for m in r["markers"])
+        lines.append(f"| {r['period']} | {r['value_text']} | {r['organisation']} ({display_date(r['published'])}) {refs} |")
+    return "\n".join(lines), {"measure": series.measure, "unit": series.unit, "points": rows}  # type: ignore[attr-defined]

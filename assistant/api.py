@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answer import Question, TermCache, answer_from_hits, build_question, rerank
+from .answer import CHANGE_RE, Question, TermCache, answer_from_hits, build_question, render_commitment, rerank, timeline
 from .errors import BadQuestion
 from .index import IngestReport, Progress, SearchIndex, ingest
 from .retrieve import Filters, Retriever
@@ -100,6 +100,54 @@ class Assistant:
                 self._retriever = Retriever(index, self.embedder)
             return self._index
 
+    # --- structured views used in answers -----------------------------------------------
+    def _commitment_statements(self, hits: list[Any]) -> dict[str, str]:
+        """For action-plan rows among `hits`: the commitment read from them, as the statement to use."""
+        rows = [h.passage for h in hits if h.passage.kind == "row"]
+        if not rows:
+            return {}
+        from .commitments import commitments_for
+
+        by_passage: dict[str, list[Any]] = {}
+        for c in commitments_for(self):
+            by_passage.setdefault(c.passage_id, []).append(c)
+        return {p.id: "; ".join(render_commitment(c) for c in by_passage[p.id]) for p in rows if p.id in by_passage}
+
+    def _add_timeline(self, answer: Answer) -> None:
+        """Append the figure series that the cited passages belong to, as a small table with every
+        point cited; points from passages not yet cited (another report's figure) get a citation."""
+        from .answer import Draft, to_citation
+        from .figures import series_for
+        from .retrieve import Hit
+
+        def cited(v: Any) -> bool:
+            return any(c.source == v.source and c.char_start <= v.char_start and v.char_end <= c.char_end
+                       for c in answer.citations)
+
+        best = None
+        for s in series_for(self):
+            n = sum(1 for p in s.points for v in p.citations if cited(v))
+            if n >= 1 and len(s.points) >= 2 and (best is None or n > best[0]):
+                best = (n, s)
+        if not best:
+            return
+        series = best[1]
+        for point in series.points:
+            v = point.citations[0]
+            if cited(v) or len(answer.citations) >= self.settings.max_citations or v.passage_id not in self.index.passages:
+                continue
+            p = self.index.passages[v.passage_id]
+            draft = Draft(Hit(p, relevance=0.0), [(v.char_start, v.char_end)], "")
+            draft.marker = len(answer.citations) + 1
+            answer.citations.append(to_citation(draft))
+        made = timeline(series, answer.citations)
+        if made:
+            table, answer.series = made
+            answer.answer += "\n\n" + table
+        # A citation added for the table but left out of it (no point located) would be unused.
+        used = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.answer)}
+        answer.citations = [c for c in answer.citations if c.marker in used]
+
     def _manifest_stamp(self) -> float:
         try:
             return (Path(self.settings.index) / "manifest.json").stat().st_mtime_ns
@@ -108,8 +156,12 @@ class Assistant:
 
     def warm(self) -> None:
         """Load the index and the model now (otherwise the first question pays for it)."""
+        from .commitments import commitments_for
+        from .figures import series_for
+
         _ = self.index
         self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
+        commitments_for(self), series_for(self)  # read once per index, used by answers
 
     def reload(self) -> None:
         with self._lock:
@@ -176,8 +228,11 @@ class Assistant:
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         ranked = rerank(q, hits, self._terms, boost_ids)
+        overrides = self._commitment_statements(ranked[:12])
         answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
-                                  self._df, self.settings.rare_term_relevance)
+                                  self._df, self.settings.rare_term_relevance, overrides)
+        if not answer.abstained and CHANGE_RE.search(q.search_text):
+            self._add_timeline(answer)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
         return answer, q

@@ -264,6 +264,13 @@ def check(corpus: Path | None, index: Path | None, fix: bool) -> None:
         sys.exit(EXIT_ERROR)
 
 
+# Structured views (issue: commitments and figures) live in their own module.
+from .cli_views import commitments as _commitments, figures as _figures  # noqa: E402
+
+cli.add_command(_commitments)
+cli.add_command(_figures)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

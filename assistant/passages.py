@@ -404,6 +404,9 @@ class Splitter:
         lines = [ln for ln in block if ln.stripped]
         line = Line(lines[0].start, lines[-1].end, self.text[lines[0].start:lines[-1].end])
         text = " ".join(ln.stripped for ln in lines)
+        if is_value(text):
+            self._on_lone_value(line, text)
+            return
         prev = kinds[i - 1] if i else "start"
         starts_run = prev != "candidate" and kinds[i + 1: i + 3] == ["candidate", "candidate"]
         if _strong_heading(text) or nxt in _BODY or starts_run:
@@ -413,6 +416,22 @@ class Splitter:
                 self._emit(line.start, line.end, "fragment")  # a long title line may itself be the answer
             return
         self._emit(line.start, line.end, "fragment")
+
+    def _on_lone_value(self, line: Line, text: str) -> None:
+        """A figure on its own: the last cell of the table row above when a blank line split it off."""
+        s, e = _trim(self.text, line.start, line.end)
+        last = self.out[-1] if self.out else None
+        if last is not None and last.kind == "row" and not self.text[last.char_end:s].strip():
+            labels = [h for h in self.table.header if h]
+            known = [v for _, v in last.cells]
+            values = known + [clean_inline(text)]
+            labels = labels[-len(values):]
+            last.cells = list(zip([""] * (len(values) - len(labels)) + labels, values))
+            last.char_end = e
+            last.text = self.text[last.char_start:e]
+            last.context = self._row_context(last.cells, [])
+            return
+        self._emit(s, e, "fragment")
 
     def _on_paragraph(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]

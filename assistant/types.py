@@ -96,6 +96,7 @@ class Answer:
     related: list[Citation] = field(default_factory=list)  # closest passages when abstaining; not citations
     timings_ms: dict[str, float] = field(default_factory=dict)
     query: str = ""  # the question as searched (after follow-up resolution and acronym expansion)
+    series: dict[str, Any] | None = None  # a figure timeline when the question asks how something changed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,4 +106,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            **({"series": self.series} if self.series else {}),
         }

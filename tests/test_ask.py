@@ -112,3 +112,24 @@ def test_answer_json_round_trips(bot: Assistant) -> None:
                                       "char_start", "char_end", "text", "score"}
     assert set(d["timings_ms"]) == {"retrieve", "answer"}
     json.dumps(d)
+
+
+def test_commitment_rows_are_answered_as_commitments(bot: Assistant) -> None:
+    answer = bot.ask("Who leads the review of Aftercare support for care leavers, and when is it due?")
+    assert answer.citations[0].text.startswith("Review Aftercare support to care leavers aged up to 26 years")
+    assert "lead: Senior Manager" in answer.answer and "due: June 2024" in answer.answer
+    assert "2023-25 Action Plan" in answer.answer  # the plan it belongs to
+
+
+def test_change_questions_get_a_cited_timeline_across_reports(bot: Assistant) -> None:
+    answer = bot.ask("How has the total number of care experienced children and young people changed?")
+    assert answer.series is not None
+    values = [p["value_text"] for p in answer.series["points"]]
+    assert values[:1] == ["442"] and "386" in values
+    assert len({p["published"] for p in answer.series["points"]}) >= 2  # linked across two reports
+    markers = {c.marker for c in answer.citations}
+    assert all(set(p["markers"]) <= markers for p in answer.series["points"])
+    assert "| When | Value | Reported by |" in answer.answer
+    _markers_match(answer)
+    _verbatim(bot, answer)
+    assert "series" in answer.to_dict()
