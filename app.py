@@ -74,7 +74,7 @@ def sidebar_controls(chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
         sources = st.multiselect("Reports", list(titles), format_func=lambda s: titles[s], key="filter_sources",
                                  placeholder="All reports")
         orgs = st.multiselect("Organisations", sorted({d["organisation"] for d in docs}), key="filter_orgs",
-                              placeholder="All organisations")
+                              format_func=ui.org_label, placeholder="All organisations")
         years = sorted({int(d["published"][:4]) for d in docs if str(d.get("published", ""))[:4].isdigit()},
                        reverse=True)
         chosen_years = st.multiselect("Years published", years, key="filter_years", placeholder="All years")
@@ -85,8 +85,8 @@ def sidebar_controls(chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
         st.subheader(f"Indexed reports ({len(docs)})", divider="gray")
         for d in docs:
             st.markdown(f"**{ui.md(titles[d['source']])}**")
-            st.caption(ui.md(f"{d.get('organisation', '')} · {ui.human_date(str(d.get('published', '')))} · "
-                             f"{d.get('passages', 0):,} passages"))
+            when = ui.human_date(str(d.get("published", "")))
+            st.caption(ui.md(f"{ui.org_label(d.get('organisation', ''))} · {when} · {d.get('passages', 0):,} passages"))
     return slot
 
 
@@ -115,8 +115,17 @@ def active_filters_text(filters: Filters, docs: list[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def welcome() -> None:
+def welcome(docs: list[dict[str, Any]]) -> None:
+    """First view: what the assistant covers and how to use it."""
+    years = sorted(str(d.get("published", ""))[:4] for d in docs if str(d.get("published", ""))[:4].isdigit())
+    orgs = sorted({d.get("organisation", "") for d in docs if d.get("organisation")
+                   and not d["organisation"].lower().startswith("not stated")})
+    span = ""
+    if years:
+        span = f" published {years[0]}–{years[-1]}" if years[0] != years[-1] else f" published {years[0]}"
     with st.container(border=True):
+        st.markdown(ui.md(f"It covers {len(docs)} reports{span} from {', '.join(orgs) or 'the indexed organisations'}; "
+                          "the list is in the sidebar."))
         st.markdown("**How to use it**")
         st.markdown(
             "1. Type a question about the reports in the box at the bottom, or pick one under *Try asking* "
@@ -146,7 +155,7 @@ def chat_page() -> None:
     question = typed if typed is not None else st.session_state.pop("pending_question", None)
 
     if not chat.items and question is None:
-        welcome()
+        welcome(docs)
     for item in chat.items:
         show_exchange(bot, chat, item, store)
     if question is not None:

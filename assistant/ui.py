@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -127,8 +128,6 @@ class ChatSession:
 
     def ask(self, question: str) -> ChatItem:
         """Ask within the conversation; a library error becomes an item with a message, not an exception."""
-        import time
-
         item = ChatItem(uuid.uuid4().hex[:12], question, _utc_now(), filters=filters_dict(self.conversation.filters))
         t0 = time.perf_counter()
         try:
@@ -145,10 +144,6 @@ class ChatSession:
     def reset(self) -> None:
         self.conversation.reset()
         self.items.clear()
-
-    @property
-    def answered(self) -> list[ChatItem]:
-        return [i for i in self.items if i.answer is not None]
 
 
 def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
@@ -176,19 +171,39 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
+_TABLE_RULE = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+$")
+
+
+def _markers(escaped: str) -> str:
+    # After escaping, a marker reads \[3\]; make it bold so it matches its card's heading.
+    # A run like [2][3] becomes one bold span: "**a****b**" would not render as bold.
+    return re.sub(r"((?:\\\[\d+\\\])+)", r"**\1**", escaped)
+
+
 def answer_markdown(text: str) -> str:
-    """An answer's text as safe Markdown: bullet lines stay bullets, [n] markers stand out."""
-    lines = []
+    """An answer's text as safe Markdown.
+
+    The answerer writes three kinds of line: prose, "- " bullets and "| a | b |" table rows
+    (a figure timeline). Each keeps its structure; everything inside is escaped, and [n]
+    markers stand out.
+    """
+    lines: list[tuple[str, str]] = []  # (kind, markdown)
     for line in str(text).split("\n"):
-        bullet = line.startswith("- ")
-        body = md(line[2:] if bullet else line)
-        # After escaping, a marker reads \[3\]; make it bold so it matches its card's heading.
-        body = re.sub(r"\\\[(\d+)\\\]", r"**\\[\1\\]**", body)
-        lines.append(("- " if bullet else "") + body)
-    # A blank line before the first bullet, or Markdown glues the list to the lead sentence.
-    out = []
-    for i, line in enumerate(lines):
-        if line.startswith("- ") and i and not lines[i - 1].startswith("- "):
+        stripped = line.strip()
+        if line.startswith("- "):
+            lines.append(("bullet", "- " + _markers(md(line[2:]))))
+        elif len(stripped) > 1 and stripped.startswith("|") and stripped.endswith("|"):
+            if _TABLE_RULE.match(stripped):
+                lines.append(("table", stripped))
+            else:
+                cells = [_markers(md(c.strip())) for c in stripped[1:-1].split("|")]
+                lines.append(("table", "| " + " | ".join(cells) + " |"))
+        else:
+            lines.append(("text", _markers(md(line))))
+    # A list or table must follow a blank line, or Markdown glues it to the sentence before.
+    out: list[str] = []
+    for i, (kind, line) in enumerate(lines):
+        if i and kind != "text" and lines[i - 1][0] != kind and lines[i - 1][1]:
             out.append("")
         out.append(line)
     return "\n".join(out)
@@ -208,13 +223,19 @@ def human_date(published: str) -> str:
     return p or "date not stated"
 
 
+def org_label(organisation: str) -> str:
+    """The catalog says "not stated in the report" when a report names no author; say it plainly."""
+    o = (organisation or "").strip()
+    return "Organisation not stated" if not o or o.lower().startswith("not stated") else o
+
+
 def section_label(section: str) -> str:
     return " › ".join(s.strip() for s in section.split(">") if s.strip())
 
 
 def citation_meta(c: Citation) -> str:
     """'Dundee City Council · 19 February 2025 · 4.0 MAIN TEXT › 4.2 Developments · page 3' (plain text)."""
-    parts = [c.organisation, human_date(c.published)]
+    parts = [org_label(c.organisation), human_date(c.published)]
     if c.section:
         parts.append(section_label(c.section))
     if c.page:
@@ -235,7 +256,10 @@ def _clean_spans(spans: list[tuple[int, int]], length: int) -> list[tuple[int, i
     return out
 
 
-def highlight_html(text: str, layers: list[tuple[list[tuple[int, int]], str]], ids: dict[str, str] | None = None) -> str:
+Spans = list[tuple[int, int]]
+
+
+def highlight_html(text: str, layers: list[tuple[Spans, str]], ids: dict[str, str] | None = None) -> str:
     """`text` HTML-escaped, with each layer's spans wrapped in <mark class="...">.
 
     Layers nest: later layers are drawn inside earlier ones (passage, then its sentences).
@@ -377,7 +401,7 @@ def inject_css() -> None:
 
 
 def render_citation(bot: Assistant, c: Citation, key: str, related: bool = False) -> None:
-    """A card: title, where it comes from, the verbatim passage (used sentences marked) and a way to read it in context."""
+    """A card: title, provenance, the verbatim passage (used sentences marked), and a way to read it in context."""
     # The key gives the card a stable CSS class (st-key-cite-… / st-key-related-…) for browser tests.
     with st.container(border=True, key=f"{'related' if related else 'cite'}-{key}"):
         label = "" if related else f"**\\[{c.marker}\\]** "
@@ -454,7 +478,8 @@ def _on_thumb(chat: ChatSession, item: ChatItem, store: FeedbackStore, key: str)
                          rating="up" if value == 1 else "down", filters=item.filters)
             st.toast("Thanks, your rating is saved.", icon=":material/check:")
     except Exception as exc:  # noqa: BLE001 - a failed write must not break the chat
-        st.toast(f"Could not save feedback: {exc}", icon=":material/error:")
+        log.exception("Saving feedback failed")
+        st.toast(md(f"Could not save feedback: {exc}"), icon=":material/error:")
 
 
 def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> None:
@@ -470,10 +495,16 @@ def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> 
                     st.warning("Type a comment first.")
                 else:
                     thumb = st.session_state.get(thumb_key)
-                    store.record(session_id=chat.session_id, turn_id=item.id, answer=item.answer,  # type: ignore[arg-type]
-                                 rating=None if thumb is None else ("up" if thumb == 1 else "down"),
-                                 comment=comment, filters=item.filters)
-                    st.success("Comment saved. Thank you.")
+                    assert item.answer is not None  # feedback is only offered under answers
+                    try:
+                        store.record(session_id=chat.session_id, turn_id=item.id, answer=item.answer,
+                                     rating=None if thumb is None else ("up" if thumb == 1 else "down"),
+                                     comment=comment, filters=item.filters)
+                    except Exception as exc:  # noqa: BLE001 - a failed write is a message
+                        log.exception("Saving a comment failed")
+                        st.error(md(f"Could not save the comment: {exc}"))
+                    else:
+                        st.success("Comment saved. Thank you.")
 
 
 def ingest_with_progress(bot: Assistant) -> str:

@@ -72,14 +72,16 @@ def one_run(settings: Settings, questions: list[str], log: Path) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: ASSISTANT_CORPUS or corpus/)")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="corpus folder (default: ASSISTANT_CORPUS or corpus/)")
     parser.add_argument("--index", type=Path, default=None, help="index folder (default: ASSISTANT_INDEX or index/)")
     parser.add_argument("--runs", type=int, default=1, help="server cold starts to measure")
     parser.add_argument("--questions", type=int, default=len(QUESTIONS), help="questions per run (max %(default)s)")
     args = parser.parse_args()
 
     base = Settings()
-    settings = Settings(corpus=(args.corpus or ROOT / base.corpus).resolve(), index=(args.index or ROOT / base.index).resolve())
+    settings = Settings(corpus=(args.corpus or ROOT / base.corpus).resolve(),
+                        index=(args.index or ROOT / base.index).resolve())
     if not (settings.index / "manifest.json").is_file():
         print(f"No index in {settings.index}: the first cold start includes building it.", file=sys.stderr)
     questions = QUESTIONS[: max(2, args.questions)]

@@ -62,7 +62,8 @@ st.caption(ui.md(f"Stored in {store.path}"))
 
 st.subheader("Read one answer in full", divider="gray")
 if entries:
-    labels = {e.id: f"#{e.id} · {LABELS.get(e.rating or '', 'not rated')} · {ui.shorten(e.question, 90)}" for e in entries}
+    labels = {e.id: f"#{e.id} · {LABELS.get(e.rating or '', 'not rated')} · {ui.shorten(e.question, 90)}"
+              for e in entries}
     chosen = st.selectbox("Answer", list(labels), format_func=lambda i: labels[i], key="feedback_pick")
     e = next(x for x in entries if x.id == chosen)
     st.markdown(f"**Question:** {ui.md(e.question)}")

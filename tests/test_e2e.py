@@ -8,6 +8,7 @@ test-artifacts/ (git-ignored). Chromium comes from apt (`make browser`), never f
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -107,9 +108,15 @@ def ask(page: Any, question: str, timeout_ms: int = 120_000) -> tuple[Any, float
     t0 = time.perf_counter()
     box.press("Enter")
     answer = page.locator(MESSAGE).nth(before + 1)  # user message, then the assistant's
-    # Answered = the assistant message shows its final timing line (drawn after the cards).
-    answer.get_by_text("Answered in").wait_for(state="visible", timeout=timeout_ms)
-    return answer, time.perf_counter() - t0
+    # Answered = the assistant message shows its final timing line (drawn after the cards);
+    # an error message ends the wait too, so a failure says why instead of timing out.
+    done = answer.get_by_text("Answered in").or_(answer.locator("[data-testid='stAlertContentError']"))
+    done.first.wait_for(state="visible", timeout=timeout_ms)
+    seconds = time.perf_counter() - t0
+    error = answer.locator("[data-testid='stAlertContentError']")
+    if error.count():
+        raise AssertionError(f"the app answered {question!r} with an error: {error.first.inner_text()}")
+    return answer, seconds
 
 
 @pytest.fixture()
@@ -127,11 +134,10 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
 
     with sync_playwright() as p:
         context = launch_browser(p, tmp_path / "profile")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         try:
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-
             wait_usable(page, server.url)
             cold = time.perf_counter() - server.started
             page.screenshot(path=str(ARTIFACTS / "e2e-0-start.png"), full_page=True)
@@ -171,8 +177,9 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
             with page.expect_download() as dl:
                 page.locator("[data-testid='stSidebar']").get_by_role("button", name="Markdown").click()
             exported = Path(dl.value.path()).read_text(encoding="utf-8")
-            assert "What happened to external residential numbers?" in exported
-            assert "characters " in exported and ".txt" in exported or ".md" in exported
+            assert "What happened to external residential numbers?" in exported and "And in Kinship Care?" in exported
+            assert re.search(r"- Source: `[^`]+\.(txt|md)`, characters \d+–\d+", exported)
+            assert "```text\n" in exported  # verbatim passages
 
             assert not errors, errors
             print(f"\n[e2e] cold start to usable page (existing index): {cold:.1f} s")
@@ -180,5 +187,10 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
             print(f"[e2e] follow-up, submit to answer visible: {follow_latency:.2f} s")
             print(f"[e2e] open full report with highlight in view: {open_seconds:.2f} s")
             print(f"[e2e] screenshots: {ARTIFACTS}")
+        except BaseException:
+            # Leave evidence: what the browser showed and what the server logged.
+            page.screenshot(path=str(ARTIFACTS / "e2e-failure.png"), full_page=True)
+            print(f"\n--- streamlit log (tail) ---\n{server.log.read_text(errors='replace')[-4000:]}")
+            raise
         finally:
             context.close()
