@@ -296,10 +296,9 @@ HOSTILE = ("Foster care allowances rose to £450 a week for each in-house foster
            "<script>alert(1)</script> according to the finance team <img src=x onerror=alert(1)>. ")
 
 
-@pytest.fixture()
-def hostile_index(tmp_path: Path) -> Settings:
+def write_hostile_corpus(root: Path) -> Settings:
     """A corpus whose report, title and organisation carry HTML and Markdown payloads; not yet indexed."""
-    corpus = tmp_path / "corpus"
+    corpus = root / "corpus"
     corpus.mkdir()
     (corpus / "hostile.txt").write_text(
         "Foster care costs\n\n" + HOSTILE + "The council will review [the rates](javascript:alert(1)) in 2025.\n\n"
@@ -309,7 +308,12 @@ def hostile_index(tmp_path: Path) -> Settings:
         '["hostile.txt"]\ntitle = "Care <b>costs</b> <script>alert(2)</script>"\n'
         'organisation = "[Evil Council](javascript:alert(3)) <img src=y onerror=alert(3)>"\npublished = "2024-03-05"\n',
         encoding="utf-8")
-    return Settings(corpus=corpus, index=tmp_path / "index")
+    return Settings(corpus=corpus, index=root / "index")
+
+
+@pytest.fixture()
+def hostile_index(tmp_path: Path) -> Settings:
+    return write_hostile_corpus(tmp_path)
 
 
 def _unescaped_tags(kind: str, text: str) -> list[str]:

@@ -194,3 +194,41 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
             raise
         finally:
             context.close()
+
+
+def test_hostile_report_text_stays_text_in_the_browser(tmp_path: Path) -> None:
+    """A report, title and organisation carrying <script>, <img onerror> and Markdown links: nothing runs."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.api import Assistant
+    from test_app import write_hostile_corpus
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    settings = write_hostile_corpus(tmp_path)
+    Assistant(settings).ingest()
+    server = start_server(settings, tmp_path / "streamlit.log")
+    try:
+        with sync_playwright() as p:
+            context = launch_browser(p, tmp_path / "profile")
+            try:
+                page = context.new_page()
+                alerts: list[str] = []
+                page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+                wait_usable(page, server.url)
+                answer, _ = ask(page, "How much does an in-house foster parent cost? <img src=q onerror=alert(4)>")
+                card = answer.locator(CARD).first
+                expect(card).to_contain_text("<script>alert(1)</script>")  # shown as text
+                expect(card).to_contain_text("<img src=x onerror=alert(1)>")
+                expect(card).to_contain_text("Care <b>costs</b>")
+                card.get_by_role("button", name="Read it in the full report").click()
+                expect(page.locator(DIALOG).locator("mark.pa-cited").first).to_be_in_viewport(timeout=30_000)
+                page.wait_for_timeout(500)  # give any injected handler the chance to fire
+                page.screenshot(path=str(ARTIFACTS / "e2e-3-hostile-text.png"))
+                injected = page.locator("img[src='x'], img[src='y'], img[src='q'], a[href^='javascript']")
+                assert injected.count() == 0
+                assert page.locator("b", has_text="costs").count() == 0
+                assert alerts == []
+            finally:
+                context.close()
+    finally:
+        server.stop()
