@@ -151,10 +151,25 @@ def coverage(q: "Question | dict[str, float]", terms: "dict[str, float] | Iterab
     return sum(w * have.get(t, 0.0) for t, w in weights.items()) / total
 
 
-def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] | None = None) -> list[Hit]:
+def named_places(question: str, documents: dict[str, dict]) -> set[str]:
+    """Documents whose organisation's place ("Dorset", "Dundee") the question names, when it names
+    one that only some documents have. Empty when it names none, or names every document's."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    hits = set()
+    for source, d in documents.items():
+        org = d.get("organisation", "")
+        place = org.split()[0].lower() if org and not org.lower().startswith("not stated") else ""
+        if place and len(place) > 2 and place in words:
+            hits.add(source)
+    return hits if hits and len(hits) < len(documents) else set()
+
+
+def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] | None = None,
+           places: set[str] | None = None) -> list[Hit]:
     """Relevance in [0, 1]: half dense similarity, half weighted term coverage.
 
-    A question that asks for a quantity marks down passages that hold no figure at all.
+    A question that asks for a quantity marks down passages that hold no figure at all; one that
+    names a place ("in Dorset") marks down other places' documents.
     """
     for h in hits:
         cov = coverage(q, cache.of(h.passage))
@@ -163,6 +178,8 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
             h.relevance *= 0.85
         if h.passage.kind != "row" and len(content_terms(h.passage.text)) < 4:
             h.relevance *= 0.85  # a name or a title line says too little to answer anything
+        if places and h.passage.source not in places:
+            h.relevance *= 0.85
         if boost_ids and h.passage.id in boost_ids:
             h.relevance += 0.1
     return sorted(hits, key=lambda h: -h.relevance)
@@ -249,6 +266,9 @@ def statement(p: Passage, spans: list[tuple[int, int]]) -> str:
     """What the answer says for passage `p`: its chosen sentences, or its row with headers."""
     if p.kind == "row" and p.cells:
         return render_row(p.cells)
+    if p.kind == "list":
+        lines = [_NUMBERING.sub("", clean_inline(line)) for line in p.text.splitlines() if line.strip()]
+        return f"{lines[0]} {'; '.join(lines[1:])}" if len(lines) > 1 else lines[0]
     text = " ".join(clean_inline(p.text[s - p.char_start:e - p.char_start]) for s, e in spans)
     text = _NUMBERING.sub("", text).strip()
     if p.kind == "item" and p.context and len(text) < 60 and len(p.context) <= 120 and not re.search(r"\d", text):
@@ -273,7 +293,8 @@ def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = N
     """
     drafts = []
     for h in chosen:
-        spans = best_sentences(q, h.passage) if h.passage.kind != "row" else [(h.passage.char_start, h.passage.char_end)]
+        whole = h.passage.kind in ("row", "list")
+        spans = [(h.passage.char_start, h.passage.char_end)] if whole else best_sentences(q, h.passage)
         text = (overrides or {}).get(h.passage.id) or statement(h.passage, spans)
         drafts.append(Draft(h, spans, text))
     # Group statements by document; when several reports speak, oldest first so a change reads in order.
@@ -311,7 +332,7 @@ def _sentence(text: str) -> str:
 
 def to_citation(d: Draft) -> Citation:
     p = d.hit.passage
-    highlights = [(s - p.char_start, e - p.char_start) for s, e in d.spans] if p.kind != "row" else [(0, len(p.text))]
+    highlights = [(s - p.char_start, e - p.char_start) for s, e in d.spans]
     return Citation(
         marker=d.marker, source=p.source, title=p.title, organisation=p.organisation, published=p.published,
         section=p.section, char_start=p.char_start, char_end=p.char_end, text=p.text,
@@ -360,9 +381,11 @@ def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_cit
 
 # --- structured additions: commitments and figure timelines ---------------------------------
 
-CHANGE_RE = re.compile(r"\b(chang\w*|trend\w*|over time|over the years|timeline|ris(?:e|en|ing)|rose|f[ae]ll\w*|"
-                       r"increas\w*|decreas\w*|reduc\w*|grow\w*|grew|went (?:up|down)|happened to|compare\w*|moved?)\b",
-                       re.IGNORECASE)
+# "How has X changed?", "What happened to X?", "the trend in X": questions about a figure over time.
+CHANGE_RE = re.compile(
+    r"\bhow (?:has|have|had|did|do|does|is|are|was|were)\b.*\b(?:chang|ris|rose|fall|fell|increas|decreas|reduc|grow|"
+    r"grew|went|moved|compar|develop)\w*|\bwhat happened to\b|\btrends?\b|\bover (?:time|the years)\b|\btimeline\b",
+    re.IGNORECASE)
 
 
 def render_commitment(c: object) -> str:

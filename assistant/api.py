@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answer import CHANGE_RE, Question, TermCache, answer_from_hits, build_question, render_commitment, rerank, timeline
+from .answer import (CHANGE_RE, Question, TermCache, answer_from_hits, build_question, named_places, render_commitment,
+                     rerank, timeline)
 from .errors import BadQuestion
 from .index import IngestReport, Progress, SearchIndex, ingest
 from .retrieve import Filters, Retriever
@@ -227,7 +228,7 @@ class Assistant:
         t1 = time.perf_counter()
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
-        ranked = rerank(q, hits, self._terms, boost_ids)
+        ranked = rerank(q, hits, self._terms, boost_ids, named_places(q.search_text, index.documents))
         overrides = self._commitment_statements(ranked[:12])
         answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
                                   self._df, self.settings.rare_term_relevance, overrides)

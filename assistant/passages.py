@@ -261,9 +261,14 @@ class Splitter:
         kinds = [self._kind(b) for b in blocks]
         keep = [i for i, k in enumerate(kinds) if k != "empty"]
         blocks, kinds = [blocks[i] for i in keep], [kinds[i] for i in keep]
+        self._list: tuple[int, str, list[tuple[int, int]]] | None = None
+        self._lead_start = 0
         for i, (block, kind) in enumerate(zip(blocks, kinds)):
             nxt = kinds[i + 1] if i + 1 < len(kinds) else "end"
+            if kind != "list":
+                self._flush_list()
             getattr(self, f"_on_{kind}")(block, i, kinds, nxt)
+        self._flush_list()
         for p in self.out:
             p.id = passage_id(source, p.char_start, p.char_end, p.text)
         return self.out
@@ -346,7 +351,21 @@ class Splitter:
         """The sentence that introduces a list ("... have included:"), or ''."""
         spans = sentence_spans(self.text, start, end)
         last = clean_inline(self.text[spans[-1][0]:spans[-1][1]]) if spans else ""
-        return last if last.endswith(":") else ""
+        if last.endswith(":"):
+            self._lead_start = spans[-1][0]
+            return last
+        return ""
+
+    def _flush_list(self) -> None:
+        """A short list is also one passage with its lead-in ("3 key priorities: …, …, …"), for
+        questions that ask for the whole list. Its items stay passages of their own."""
+        if self._list is None:
+            return
+        start, _, items = self._list
+        self._list = None
+        end = items[-1][1]
+        if 2 <= len(items) <= 10 and end - start <= 700:
+            self._emit(start, end, "list")
 
     def _line_cells(self, block: list[Line]) -> list[Cell]:
         """Cells of a one-cell-per-line block: a tab starts a cell, a line without one continues it."""
@@ -459,9 +478,18 @@ class Splitter:
             # Symbol bullets are dropped from the span; paragraph numbers ("4.3.2", "3.") are kept.
             m = re.match(r"[ \t]*(?:[-*•·–▪➤][ \t]+)?", self.text[s:e])
             body_start = s + m.end()
-            if _NUMBERED_PARA_RE.match(self.text[s:e]) or re.match(r"[ \t]*\d{1,2}[.)]\s", self.text[s:e]):
+            numbered = _NUMBERED_PARA_RE.match(self.text[s:e]) or re.match(r"[ \t]*\d{1,2}[.)]\s", self.text[s:e])
+            if numbered:
                 self.lead_in = ""  # a numbered paragraph stands on its own and ends the list above
+                self._flush_list()
+            elif self.lead_in:
+                if self._list is None or self._list[1] != self.lead_in:
+                    self._flush_list()
+                    self._list = (self._lead_start, self.lead_in, [])
+                self._list[2].append((body_start, e))
             self._emit_prose(body_start, e, "item", self.lead_in)
+            if numbered or self._lead_in(body_start, e):
+                self._flush_list()
             self.lead_in = self._lead_in(body_start, e) or self.lead_in
 
     def _on_tsv(self, block, i, kinds, nxt) -> None:

@@ -36,7 +36,7 @@ from .types import Answer, Citation
 log = logging.getLogger(__name__)
 
 APP_NAME = "Plan Assistant"
-APP_ICON = ":material/menu_book:"
+APP_ICON = ":material/menu_book:"  # in-page icon (bundled font); the favicon is page_icon()
 USER_AVATAR = ":material/person:"
 BOT_AVATAR = ":material/menu_book:"
 
@@ -47,6 +47,21 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "How much does an in-house foster parent cost?",
     "How did the number of children in Kinship Care change?",
 )
+
+
+@st.cache_resource(show_spinner=False)
+def page_icon() -> Any:
+    """The favicon, drawn here: a material or emoji icon makes the browser fetch it from a CDN."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((2, 2, 62, 62), radius=14, fill="#1f5fa8")
+    d.rounded_rectangle((17, 12, 47, 52), radius=3, fill="white")  # a page
+    for y in (21, 28, 35):
+        d.line((22, y, 42, y), fill="#1f5fa8", width=3)  # lines of text
+    d.rectangle((22, 41, 35, 45), fill="#ffd23f")  # one highlighted line: a citation
+    return img
 
 
 # --- the shared Assistant -----------------------------------------------------------------
