@@ -128,3 +128,21 @@ def test_filters_match_passages() -> None:
 def test_bad_questions(bad: str, message: str) -> None:
     with pytest.raises(BadQuestion, match=message):
         check_question(bad, 2000)
+
+
+def test_named_places_prefer_that_places_documents() -> None:
+    from assistant.answer import named_places
+
+    docs = {"a.md": {"organisation": "Dorset County Council"}, "b.txt": {"organisation": "Dundee City Council"},
+            "c.txt": {"organisation": "not stated in the report"}}
+    assert named_places("How many children are in care in Dorset?", docs) == {"a.md"}
+    assert named_places("How many children are in care?", docs) == set()
+
+
+def test_lists_are_one_statement_with_their_lead_in() -> None:
+    from assistant.answer import statement
+
+    text = "Work answers 3 key priorities:\n\n- Fewer children entering care\n- More leaving care"
+    p = passage(text, kind="list")
+    assert statement(p, [(0, len(text))]) == \
+        "Work answers 3 key priorities: Fewer children entering care; More leaving care"

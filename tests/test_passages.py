@@ -126,3 +126,12 @@ def test_real_action_plan_rows_carry_headers() -> None:
     budget = (CORPUS / "dundee-children-and-families-service-plan-2021-24.txt").read_text(encoding="utf-8")
     rows = [p for p in split_document(budget, "plan.txt") if p.kind == "row" and "£35,411,000" in p.text]
     assert dict(rows[0].cells) == {"Service Area": "Children’s Services", "Provisional Revenue Budget 2021-2022": "£35,411,000"}
+
+
+def test_short_lists_are_also_one_passage_with_their_lead_in() -> None:
+    text = "Work answers 3 key priorities:\n\n- Fewer children entering care\n- More leaving care\n\nNext paragraph."
+    ps = split_document(text, "x.txt")
+    [whole] = [p for p in ps if p.kind == "list"]
+    assert whole.text == "Work answers 3 key priorities:\n\n- Fewer children entering care\n- More leaving care"
+    assert [p.text for p in ps if p.kind == "item"] == ["Fewer children entering care", "More leaving care"]
+    _verbatim(text, ps)
