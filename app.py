@@ -16,7 +16,7 @@ from assistant.api import Assistant
 from assistant.errors import AssistantError, IndexMissing
 from assistant.retrieve import Filters
 
-st.set_page_config(page_title=ui.APP_NAME, page_icon=ui.APP_ICON, layout="centered",
+st.set_page_config(page_title=ui.APP_NAME, page_icon=ui.page_icon(), layout="centered",
                    initial_sidebar_state="expanded")
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from assistant import ui
 from assistant.settings import Settings
 
-st.set_page_config(page_title="Feedback · Plan Assistant", page_icon=":material/reviews:", layout="wide")
+st.set_page_config(page_title="Feedback · Plan Assistant", page_icon=ui.page_icon(), layout="wide")
 st.title("Feedback on answers", anchor=False)
 st.caption("Thumbs and comments left under answers in the chat, newest first. Each row keeps the question, "
            "the answer and its citations exactly as they were shown.")

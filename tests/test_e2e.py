@@ -50,6 +50,16 @@ class Server:
     log: Path
     started: float  # perf_counter when the process was spawned
 
+    def dump_threads(self) -> str:
+        """Abort the server so faulthandler writes every thread's stack to the log; returns the log's tail."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGABRT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        return self.log.read_text(errors="replace")[-8000:]
+
     def stop(self) -> None:
         """Terminate the server and everything it started (its own process group)."""
         if self.process.poll() is None:
@@ -65,7 +75,7 @@ def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None
     """`streamlit run app.py` on a free port, pointed at `settings`' corpus and index; waits for /_stcore/health."""
     port = free_port()
     env = {**os.environ, "ASSISTANT_CORPUS": str(settings.corpus), "ASSISTANT_INDEX": str(settings.index),
-           **(extra_env or {})}
+           "PYTHONFAULTHANDLER": "1", **(extra_env or {})}  # faulthandler: stacks on SIGABRT, for dump_threads
     cmd = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     started = time.perf_counter()
@@ -190,7 +200,7 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
         except BaseException:
             # Leave evidence: what the browser showed and what the server logged.
             page.screenshot(path=str(ARTIFACTS / "e2e-failure.png"), full_page=True)
-            print(f"\n--- streamlit log (tail) ---\n{server.log.read_text(errors='replace')[-4000:]}")
+            print(f"\n--- streamlit log and thread stacks ---\n{server.dump_threads()}")
             raise
         finally:
             context.close()
@@ -210,10 +220,10 @@ def test_hostile_report_text_stays_text_in_the_browser(tmp_path: Path) -> None:
     try:
         with sync_playwright() as p:
             context = launch_browser(p, tmp_path / "profile")
+            page = context.new_page()
+            alerts: list[str] = []
+            page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
             try:
-                page = context.new_page()
-                alerts: list[str] = []
-                page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
                 wait_usable(page, server.url)
                 answer, _ = ask(page, "How much does an in-house foster parent cost? <img src=q onerror=alert(4)>")
                 card = answer.locator(CARD).first
@@ -228,6 +238,10 @@ def test_hostile_report_text_stays_text_in_the_browser(tmp_path: Path) -> None:
                 assert injected.count() == 0
                 assert page.locator("b", has_text="costs").count() == 0
                 assert alerts == []
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "e2e-failure-hostile.png"), full_page=True)
+                print(f"\n--- streamlit log and thread stacks ---\n{server.dump_threads()}")
+                raise
             finally:
                 context.close()
     finally:
