@@ -114,7 +114,7 @@ class Assistant:
             by_passage.setdefault(c.passage_id, []).append(c)
         return {p.id: "; ".join(render_commitment(c) for c in by_passage[p.id]) for p in rows if p.id in by_passage}
 
-    def _add_timeline(self, answer: Answer) -> None:
+    def _add_timeline(self, answer: Answer, allowed: set[str] | None = None) -> None:
         """Append the figure series that the cited passages belong to, as a small table with every
         point cited; points from passages not yet cited (another report's figure) get a citation."""
         from .answer import Draft, to_citation
@@ -137,6 +137,8 @@ class Assistant:
             v = point.citations[0]
             if cited(v) or len(answer.citations) >= self.settings.max_citations or v.passage_id not in self.index.passages:
                 continue
+            if allowed is not None and v.source not in allowed:
+                continue  # the user's filters hold for the timeline too
             p = self.index.passages[v.passage_id]
             draft = Draft(Hit(p, relevance=0.0), [(v.char_start, v.char_end)], "")
             draft.marker = len(answer.citations) + 1
@@ -233,7 +235,7 @@ class Assistant:
         answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
                                   self._df, self.settings.rare_term_relevance, overrides)
         if not answer.abstained and CHANGE_RE.search(q.search_text):
-            self._add_timeline(answer)
+            self._add_timeline(answer, filters.allowed_sources(index.documents) if filters else None)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
         return answer, q

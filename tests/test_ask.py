@@ -44,7 +44,7 @@ def test_answers_cite_the_passage_that_holds_the_fact(bot: Assistant, question: 
 
 def test_table_rows_are_answered_with_their_headers(bot: Assistant) -> None:
     answer = bot.ask("Who is responsible for reviewing advocacy, and by when?")
-    assert "Leads: Service Manager" in answer.answer and "March 2024" in answer.answer
+    assert "lead: Service Manager" in answer.answer and "due: March 2024" in answer.answer
     assert answer.citations[0].text.startswith("Review advocacy to improve access and impact")
 
 
@@ -133,3 +133,8 @@ def test_change_questions_get_a_cited_timeline_across_reports(bot: Assistant) ->
     _markers_match(answer)
     _verbatim(bot, answer)
     assert "series" in answer.to_dict()
+
+
+def test_timelines_respect_filters(bot: Assistant) -> None:
+    answer = bot.ask("How has the number of children in external residential care changed?", Filters(years=[2023]))
+    assert answer.citations and {c.published[:4] for c in answer.citations} == {"2023"}
