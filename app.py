@@ -31,11 +31,9 @@ def load_documents(bot: Assistant) -> list[dict[str, Any]]:
         st.info(f"First start: indexing the reports in {ui.md(str(bot.settings.corpus))}. "
                 "This happens once and takes about a minute; later starts take seconds.",
                 icon=":material/hourglass_top:")
-        rebuild = False
     except AssistantError as exc:  # corrupt or busy index: say so, offer the repair ingest performs
         st.error(ui.md(str(exc)), icon=":material/error:")
-        rebuild = st.button("Rebuild the index now", type="primary")
-        if not rebuild:
+        if not st.button("Rebuild the index now", type="primary"):
             st.stop()
     try:
         summary = ui.ingest_with_progress(bot)

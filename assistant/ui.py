@@ -36,7 +36,7 @@ from .types import Answer, Citation
 log = logging.getLogger(__name__)
 
 APP_NAME = "Plan Assistant"
-APP_ICON = ":material/menu_book:"  # in-page icon (bundled font); the favicon is page_icon()
+# Icons from Streamlit's bundled Material font (no network); the favicon is page_icon().
 USER_AVATAR = ":material/person:"
 BOT_AVATAR = ":material/menu_book:"
 
