@@ -407,7 +407,6 @@ def render_commitment(c: object) -> str:
 
 def timeline(series: object, citations: list[Citation]) -> tuple[str, dict] | None:
     """A small table of a figure series whose values sit in cited passages, each row cited."""
-    marker_of = {(c.source, c.char_start): c.marker for c in citations}
     spans = [(c.source, c.char_start, c.char_end, c.marker) for c in citations]
     rows = []
     for point in series.points:  # type: ignore[attr-defined]
@@ -423,7 +422,6 @@ def timeline(series: object, citations: list[Citation]) -> tuple[str, dict] | No
                      "organisation": who, "published": v.published, "markers": markers})
     if len(rows) < 2:
         return None
-    _ = marker_of
     lines = [f"Timeline — {series.measure}:", "", "| When | Value | Reported by |", "|---|---|---|"]  # type: ignore[attr-defined]
     for r in rows:
         refs = "".join(f"[{m}]" for m in r["markers"])

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import unicodedata
@@ -148,7 +149,7 @@ class Assistant:
             table, answer.series = made
             answer.answer += "\n\n" + table
         # A citation added for the table but left out of it (no point located) would be unused.
-        used = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.answer)}
+        used = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
         answer.citations = [c for c in answer.citations if c.marker in used]
 
     def _manifest_stamp(self) -> float:

@@ -39,10 +39,9 @@ from assistant.index import (DF, INDEX_VERSION, ROWS, IndexPaths, chroma_client,
                              pipeline_signature, write_row_tables)
 from assistant.settings import Settings  # noqa: E402
 
-QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "tests/data/own_questions.jsonl").read_text().splitlines()]
-QUESTIONS += [json.loads(line)["question"] for line in (ROOT.parent / "shared/eval/questions.jsonl").read_text().splitlines()
-              if (ROOT.parent / "shared/eval/questions.jsonl").exists() and line.strip()] if (
-    ROOT.parent / "shared/eval/questions.jsonl").exists() else []
+QUESTION_FILES = [ROOT / "tests/data/own_questions.jsonl", ROOT.parent / "shared/eval/questions.jsonl"]
+QUESTIONS = [json.loads(line)["question"] for f in QUESTION_FILES if f.exists()
+             for line in f.read_text().splitlines() if line.strip()]
 
 
 def alter_numbers(text: str, rng: random.Random) -> str:
@@ -160,8 +159,6 @@ def query_bench(sizes: list[int], real_index: Path, keep: Path | None) -> None:
 
 
 def ingest_bench(documents: int) -> None:
-    from llama_index.core.schema import MetadataMode
-
     from assistant.embed import Embedder
     from assistant.index import ingest
     from assistant.load import load_corpus
@@ -195,7 +192,6 @@ def ingest_bench(documents: int) -> None:
                       "passages_per_s": round(report.total_passages / full, 1), "words_per_s": round(words / full),
                       "bare_passages_per_s": round(len(texts) / bare, 1)}))
     shutil.rmtree(tmp, ignore_errors=True)
-    _ = MetadataMode
 
 
 def main() -> None:
