@@ -349,6 +349,12 @@ def related(hits: list[Hit], n: int = 3) -> list[Citation]:
     return out
 
 
+def unresolved_reference(q: Question, previous: "Question | None") -> bool:
+    """ "Who leads that?" asked with no earlier question: there is nothing for "that" to mean."""
+    own = content_terms(q.text)
+    return previous is None and bool(_PRONOUN.search(q.text)) and len(set(own)) <= 1
+
+
 def abstain_text(question: str) -> str:
     q = question.strip().rstrip("?").strip()
     return (f"The indexed reports do not say: “{q}”. None of the passages found answers it closely enough to cite; "
@@ -420,7 +426,8 @@ def timeline(series: object, citations: list[Citation]) -> tuple[str, dict] | No
         who = v.organisation if v.organisation and not v.organisation.lower().startswith("not stated") else v.title
         rows.append({"period": when, "value": point.value, "value_text": point.value_text, "unit": point.unit,
                      "organisation": who, "published": v.published, "markers": markers})
-    if len(rows) < 2:
+    # Two values from one cited sentence say nothing the answer has not said already.
+    if len(rows) < 2 or (len(rows) == 2 and len({m for r in rows for m in r["markers"]}) == 1):
         return None
     lines = [f"Timeline — {series.measure}:", "", "| When | Value | Reported by |", "|---|---|---|"]  # type: ignore[attr-defined]
     for r in rows:

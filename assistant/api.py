@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import (CHANGE_RE, Question, TermCache, answer_from_hits, build_question, named_places, render_commitment,
-                     rerank, timeline)
+                     rerank, timeline, unresolved_reference)
 from .errors import BadQuestion
 from .index import IngestReport, Progress, SearchIndex, ingest
 from .retrieve import Filters, Retriever
@@ -227,6 +227,12 @@ class Assistant:
         t0 = time.perf_counter()
         expansion = index.glossary.expand(text)[len(text):].strip()
         q = build_question(text, self._df, len(index.passages), previous.question if previous else None, expansion)
+        if unresolved_reference(q, previous.question if previous else None):
+            answer = Answer(question=text, abstained=True, query=q.search_text, answer=(
+                "This question refers back to something (“that”, “it”, “they”) but there is no earlier question in this "
+                "conversation. Ask it in full, e.g. “Who leads the edge of care offer?”."))
+            answer.timings_ms = {"retrieve": 0.0, "answer": (time.perf_counter() - t0) * 1000}
+            return answer, q
         hits, _ = self._retriever.search(q.search_text, filters)  # type: ignore[union-attr]
         t1 = time.perf_counter()
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()

@@ -138,3 +138,8 @@ def test_change_questions_get_a_cited_timeline_across_reports(bot: Assistant) ->
 def test_timelines_respect_filters(bot: Assistant) -> None:
     answer = bot.ask("How has the number of children in external residential care changed?", Filters(years=[2023]))
     assert answer.citations and {c.published[:4] for c in answer.citations} == {"2023"}
+
+
+def test_a_pronoun_with_nothing_before_it_asks_for_the_full_question(bot: Assistant) -> None:
+    answer = bot.ask("Who leads that?")
+    assert answer.abstained and not answer.citations and "Ask it in full" in answer.answer
