@@ -160,7 +160,9 @@ def chat_page() -> None:
         with st.chat_message("user", avatar=ui.USER_AVATAR):
             st.markdown(ui.md(ui.shorten(question)) or "*(empty question)*")
         with st.chat_message("assistant", avatar=ui.BOT_AVATAR):
-            with st.spinner("Searching the reports…"):
+            busy = ("Searching the reports (the language model is still loading after a restart, "
+                    "so this answer takes a few seconds longer)…" if ui.still_warming(bot) else "Searching the reports…")
+            with st.spinner(busy):
                 item = chat.ask(question)
             ui.render_answer(bot, chat, item, store)
 

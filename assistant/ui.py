@@ -108,6 +108,11 @@ def warm_once(bot: Assistant) -> None:
     _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
 
 
+def still_warming(bot: Assistant) -> bool:
+    """True while the background load started by warm_once is running."""
+    return _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).is_alive()
+
+
 def feedback_store(settings: Settings | None = None) -> FeedbackStore:
     """The feedback database beside the index in use."""
     return FeedbackStore.beside_index((settings or Settings()).index)

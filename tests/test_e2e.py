@@ -160,8 +160,12 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
             first_card = answer.locator(CARD).first
             expect(first_card).to_contain_text("[1]")
             expect(first_card.locator("mark.pa-used").first).to_be_visible()  # supporting sentence highlighted
-            answer.get_by_text("Answered in").scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "e2e-1-answer.png"), full_page=True)
+            # Streamlit scrolls inside its own container, so a tall window is how to capture a whole answer.
+            page.set_viewport_size({"width": 1366, "height": 1500})
+            answer.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / "e2e-1-answer.png"))
+            page.set_viewport_size({"width": 1366, "height": 900})
 
             # A follow-up in the same conversation.
             follow, follow_latency = ask(page, "And in Kinship Care?")
