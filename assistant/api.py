@@ -192,7 +192,7 @@ class Assistant:
         from .index import IndexPaths, cached_text
         from .load import file_hash, load_document, read_catalog
 
-        corpus = Path(self.settings.corpus)
+        corpus = Path(self.settings.corpus).resolve()
         path = (corpus / source).resolve()
         if corpus.resolve() not in path.parents or not path.is_file():
             raise UnreadableDocument(source, f"is not a file in the corpus folder {corpus}")

@@ -88,3 +88,10 @@ def test_help_has_examples() -> None:
     for command in ("ingest", "ask", "chat", "eval", "docs"):
         proc = run(command, "--help")
         assert proc.returncode == 0 and "Example" in proc.stdout
+
+
+def test_text_prints_what_citations_index_into(settings: Settings) -> None:
+    proc = run("text", "children-in-care-programme-scrutiny-2023.txt", settings=settings)
+    assert proc.returncode == 0
+    assert proc.stdout == (Path(settings.corpus) / "children-in-care-programme-scrutiny-2023.txt").read_text(encoding="utf-8")
+    assert_clean_error(run("text", "../etc/passwd", settings=settings), "not a file in the corpus folder")
