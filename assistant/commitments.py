@@ -538,7 +538,8 @@ def commitments_for(assistant: Any) -> list[Commitment]:
         hit = _CACHE.get(key)
         if hit is not None and hit[0] is index:
             return hit[1]
-    result = extract_commitments(index.passages)
+    views = index.views() if hasattr(index, "views") else None
+    result = views["commitments"] if views else extract_commitments(index.passages)
     with _CACHE_LOCK:
         if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))

@@ -763,8 +763,12 @@ def _computed(assistant: Any) -> tuple[list[FigureValue], list[Series]]:
         hit = _CACHE.get(key)
         if hit is not None and hit[0] is index:
             return hit[1], hit[2]
-    values = extract_figures(index.passages)
-    series = build_series(values)
+    views = index.views() if hasattr(index, "views") else None
+    if views:  # read at ingest time; computing them here would cost a large index minutes
+        values, series = views["values"], views["series"]
+    else:
+        values = extract_figures(index.passages)
+        series = build_series(values)
     with _CACHE_LOCK:
         if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))

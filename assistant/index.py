@@ -38,6 +38,7 @@ INDEX_VERSION = 2
 MANIFEST = "manifest.json"
 ROWS = "rows.json"  # beside the BM25 index: passage id and document of each BM25 row
 DF = "df.json"  # beside the BM25 index: passage frequency of each content term
+VIEWS = "views.pkl"  # beside the BM25 index: commitments and figure series (our own pickle, written at ingest)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 # Node metadata that only the search text uses; the rest is kept out of the embedding.
@@ -115,7 +116,7 @@ def pipeline_signature(settings: Settings) -> str:
     """Changes whenever passages would come out differently: splitter code, passage size, model."""
     here = Path(__file__).parent
     code = b"".join((here / name).read_bytes() for name in ("passages.py", "glossary.py", "formats.py") if (here / name).exists())
-    return file_hash(code + f"|{INDEX_VERSION}|{settings.max_passage_chars}|{Path(settings.model_path).name}".encode())[:16]
+    return file_hash(code + f"|{INDEX_VERSION}|{settings.max_passage_chars}|{Path(settings.model_path).name}{'' if settings.embed_backend == 'torch' else '+onnx-int8'}".encode())[:16]
 
 
 def read_manifest(paths: IndexPaths) -> dict[str, Any] | None:
@@ -356,7 +357,7 @@ def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[d
     from llama_index.core.storage.docstore import SimpleDocumentStore
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from .embed import Embedder, llama_embedding
+    from .embed import llama_embedding, make_embedder
 
     collection = chroma_collection(chroma_client(settings, paths), settings.collection)
     vector_store = ChromaVectorStore(chroma_collection=collection)
@@ -372,7 +373,7 @@ def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[d
     embed_seconds = 0.0
     nodes_by_doc: dict[str, list[str]] = {d.source: [] for d in docs}
     if docs:
-        embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
+        embedder = embedder or make_embedder(settings)
 
         def embed_progress(done: int, total: int) -> None:
             if progress:
@@ -438,7 +439,30 @@ def _rebuild_bm25(settings: Settings, paths: IndexPaths) -> tuple[list[Any], str
         target.mkdir(parents=True)
     write_row_tables(target, [n.node_id for n in nodes], [n.metadata.get("source", "") for n in nodes],
                      [" ".join((n.text, n.metadata.get("context", ""), n.metadata.get("section", ""))) for n in nodes])
+    write_views(target, [node_to_passage(n.node_id, n.text, n.start_char_idx, n.end_char_idx, n.metadata) for n in nodes])
     return nodes, name
+
+
+def views_signature() -> str:
+    """Changes with the code that reads commitments and figures: stale views are then recomputed."""
+    here = Path(__file__).parent
+    return file_hash(b"".join((here / n).read_bytes() for n in ("commitments.py", "figures.py", "periods.py")))[:16]
+
+
+def write_views(folder: Path, passages: list[Passage]) -> None:
+    """Commitments and figure series, read once at ingest so that loading an index stays quick."""
+    import pickle
+
+    from .commitments import extract_commitments
+    from .figures import build_series, extract_figures
+
+    values = extract_figures(passages)
+    views = {"signature": views_signature(), "commitments": extract_commitments(passages), "values": values,
+             "series": build_series(values)}
+    tmp = folder / (VIEWS + ".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(views, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / VIEWS)
 
 
 def write_row_tables(folder: Path, ids: list[str], sources: list[str], search_texts: list[str]) -> None:
@@ -591,8 +615,20 @@ class SearchIndex:
         self.df = df  # term -> number of passages holding it (for the answerer's weights)
         self.bm25 = bm25
         self.collection = collection
+        self.views_path = Path(settings.index) / manifest.get("bm25", "bm25") / VIEWS
         self.glossary = Glossary.from_dicts(manifest.get("glossary", []))
         self.documents: dict[str, dict] = manifest["documents"]
+
+    def views(self) -> dict[str, Any] | None:
+        """Commitments and figure series written at ingest, or None for an index built without them."""
+        import pickle
+
+        try:
+            with open(self.views_path, "rb") as f:
+                views = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        return views if views.get("signature") == views_signature() else None
 
     def row_mask(self, allowed_sources: set[str]) -> Any:
         """1 for BM25 rows of the allowed documents, else 0."""

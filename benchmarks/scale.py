@@ -115,12 +115,21 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
     engine.save(str(bm25_dir), corpus=corpus, show_progress=False)
     (bm25_dir / "retriever.json").write_text(json.dumps({"similarity_top_k": 30, "verbose": False}))
     write_row_tables(bm25_dir, ids, sources, texts)
+    add_views(out)
     manifest = {"version": INDEX_VERSION, "model": "all-MiniLM-L6-v2", "catalog": "", "pipeline": pipeline_signature(settings),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "documents": docs, "glossary": [], "problems": [],
                 "bm25": bm25_dir.name}
     paths.manifest.write_text(json.dumps(manifest))
     assert (bm25_dir / ROWS).exists() and (bm25_dir / DF).exists()
     return time.perf_counter() - t0
+
+
+def add_views(index_dir: Path) -> None:
+    """Commitments and figure series for a synthetic index, as an ingest writes them."""
+    from assistant.index import SearchIndex, write_views
+
+    index = SearchIndex.load(Settings(index=Path(index_dir)))
+    write_views(index.views_path.parent, [index.passages[pid] for pid in index.order])
 
 
 def measure(index_dir: str) -> None:
@@ -205,11 +214,15 @@ def main() -> None:
     i.add_argument("--documents", type=int, default=200)
     m = sub.add_parser("measure")
     m.add_argument("index")
+    v = sub.add_parser("views", help="write commitments/figures views into an existing synthetic index")
+    v.add_argument("index")
     args = ap.parse_args()
     if args.cmd == "query":
         query_bench(args.sizes, args.real_index, args.keep)
     elif args.cmd == "ingest":
         ingest_bench(args.documents)
+    elif args.cmd == "views":
+        add_views(Path(args.index))
     else:
         measure(args.index)
 
