@@ -270,6 +270,13 @@ from .cli_views import commitments as _commitments, figures as _figures  # noqa:
 cli.add_command(_commitments)
 cli.add_command(_figures)
 
+# Adding, removing and describing reports (issue 5) live in their own module too.
+from .cli_documents import add as _add, catalog as _catalog, remove as _remove  # noqa: E402
+
+cli.add_command(_add)
+cli.add_command(_remove)
+cli.add_command(_catalog)
+
 
 def main() -> None:
     try:

@@ -50,3 +50,35 @@ class BadFilter(AssistantError):
 
 class BadEvalFile(AssistantError):
     """An evaluation file is missing or malformed."""
+
+
+class UnsupportedFile(AssistantError):
+    """An uploaded or named file is not a type the assistant reads (PDF, Word, HTML, text, Markdown)."""
+
+
+class FileExists(AssistantError):
+    """A file of that name is already in the corpus folder; replacing it must be asked for."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        super().__init__(message)
+
+
+class FileTooLarge(AssistantError):
+    """An upload is larger than the per-file limit."""
+
+
+class DocumentNotFound(AssistantError):
+    """No document of that name is in the corpus folder."""
+
+
+class BadCatalogEntry(AssistantError):
+    """Catalog details that cannot be stored (unknown field, a date that is not YYYY[-MM[-DD]], ...)."""
+
+
+class CorpusNotWritable(AssistantError):
+    """The corpus folder (or catalog.toml in it) cannot be written."""
+
+
+class LastDocument(AssistantError):
+    """Removing this document would leave the corpus empty (an index needs at least one)."""

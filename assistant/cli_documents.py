@@ -1,0 +1,168 @@
+"""`assistant add`, `assistant remove` and `assistant catalog`: change the reports, then update the index.
+
+Each command changes the corpus folder through assistant.documents and runs the same
+incremental ingest as `assistant ingest`. Registered on the main group in cli.py:
+
+    from .cli_documents import add, catalog, remove
+    cli.add_command(add); cli.add_command(remove); cli.add_command(catalog)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import AssistantError
+
+EXIT_ERROR = 1
+
+
+def common(f: Any) -> Any:
+    """--corpus and --index, as on every `assistant` command (defined here: cli.py imports this module)."""
+    f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
+                     help="Index folder [env ASSISTANT_INDEX; default index/].")(f)
+    f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
+                     help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
+    return f
+
+
+def _assistant(corpus: Path | None, index: Path | None) -> Any:
+    from .api import Assistant
+    from .cli import _Bar, _settings  # at call time, when both modules are fully loaded
+
+    return Assistant(_settings(corpus, index)), _Bar()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.command(name="add")
+@common
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace a report of the same name already in the corpus folder.")
+def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replace: bool) -> None:
+    """Copy report files into the corpus folder and index them (PDF, DOCX, HTML, TXT, MD; 25 MB each).
+
+    Names are made safe ("Annual Report 2024.pdf" is stored as Annual-Report-2024.pdf). A name
+    already in the folder is kept unless --replace is given. A file that cannot be read
+    (scanned PDF, corrupt, not UTF-8) is named with the reason and not kept. The exit status
+    is 1 when any file was not added.
+
+    \b
+    Examples:
+      assistant add ~/Downloads/annual-report-2024.pdf minutes.docx
+      assistant add --replace corpus-updates/service-plan.txt
+    """
+    from . import documents
+
+    bot, bar = _assistant(corpus, index)
+    inputs = []
+    failed = False
+    for path in files:
+        try:
+            if path.stat().st_size > documents.MAX_UPLOAD_BYTES:
+                click.echo(f"{path.name} was not added: it is larger than {documents.MAX_UPLOAD_MB} MB.", err=True)
+                failed = True
+                continue
+            inputs.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            click.echo(f"{path} was not added: {exc.strerror or exc}.", err=True)
+            failed = True
+    result = documents.add_documents(bot, inputs, replace=replace, progress=bar) if inputs else documents.AddResult()
+    for name in result.added:
+        click.echo(f"Added {name}")
+    for name in result.replaced:
+        click.echo(f"Replaced {name}")
+    for message in result.rejected:
+        click.echo(message, err=True)
+    for name in result.conflicts:
+        click.echo(f"{name} is already in the corpus folder; it was kept. Use --replace to replace it.", err=True)
+    if result.summary:
+        click.echo(result.summary.splitlines()[0])
+    if result.error:
+        _fail(result.error)
+    if failed or result.rejected or result.conflicts:
+        sys.exit(EXIT_ERROR)
+
+
+@click.command(name="remove")
+@common
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def remove(corpus: Path | None, index: Path | None, sources: tuple[str, ...], yes: bool) -> None:
+    """Delete reports from the corpus folder and drop their passages from the index.
+
+    SOURCE is the file name as `assistant docs` lists it. Asks before deleting unless --yes.
+
+    \b
+    Example:
+      assistant remove children-in-care-programme-scrutiny-2023.txt
+      assistant remove --yes old-draft.pdf
+    """
+    from . import documents
+
+    bot, bar = _assistant(corpus, index)
+    for source in sources:
+        try:
+            documents.document_path(bot.settings.corpus, source)
+        except AssistantError as exc:
+            _fail(str(exc))
+    if not yes:
+        click.confirm(f"Delete {', '.join(sources)} from {bot.settings.corpus}? This cannot be undone", abort=True,
+                      err=True)
+    for source in sources:
+        try:
+            report = documents.remove_and_reindex(bot, source, progress=bar)
+        except AssistantError as exc:
+            _fail(str(exc))
+        click.echo(f"Removed {source}; {report.total_passages} passages remain in the index.")
+
+
+@click.command(name="catalog")
+@common
+@click.argument("source")
+@click.option("--title", default=None, help="The report's title.")
+@click.option("--organisation", default=None, help="Who published it, e.g. \"Dundee City Council\".")
+@click.option("--published", default=None, help="Publication date as YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--kind", default=None, help="What sort of document it is, e.g. \"committee report\".")
+@click.option("--reference", default=None, help="The report's reference number, e.g. \"170-2021\".")
+def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str | None) -> None:
+    """Show or set a report's details in catalog.toml (title, organisation, date, kind, reference).
+
+    With no options, prints the stored details. An option given as "" removes that field, so
+    the detail is read from the report's text again. Other entries are kept; the index is
+    updated so answers cite the new details.
+
+    \b
+    Examples:
+      assistant catalog annual-report-2024.pdf --title "Annual Report 2024" --published 2024-06
+      assistant catalog annual-report-2024.pdf --organisation "Dundee City Council"
+      assistant catalog annual-report-2024.pdf
+    """
+    from . import documents
+
+    bot, bar = _assistant(corpus, index)
+    given = {k: v for k, v in fields.items() if v is not None}
+    try:
+        if not given:
+            documents.document_path(bot.settings.corpus, source)
+            entry = documents.catalog_entry(bot.settings.corpus, source)
+            if not entry:
+                click.echo(f"{source} has no catalog entry; its details are read from its text.")
+            for key in documents.CATALOG_FIELDS:
+                if key in entry:
+                    click.echo(f"{key}: {entry[key]}")
+            return
+        entry, report = documents.edit_details(bot, source, given, progress=bar)
+    except AssistantError as exc:
+        _fail(str(exc))
+    if report is None:
+        click.echo(f"Nothing changed for {source}.")
+        return
+    click.echo(f"Saved details for {source}: " + "; ".join(f"{k}: {v}" for k, v in entry.items()))
+    click.echo(report.summary().splitlines()[0])
