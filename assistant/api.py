@@ -84,9 +84,9 @@ class Assistant:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from .embed import Embedder
+            from .embed import make_embedder
 
-            self._embedder = Embedder(self.settings.model_path, self.settings.embed_batch_size)
+            self._embedder = make_embedder(self.settings)
         return self._embedder
 
     @property

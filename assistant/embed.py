@@ -1,13 +1,23 @@
-"""The embedding model: sentence-transformers all-MiniLM-L6-v2, loaded once, from local files only."""
+"""The embedding model: sentence-transformers all-MiniLM-L6-v2, loaded once, from local files only.
+
+`make_embedder` picks the runtime from the settings: PyTorch (`Embedder`, the default) or
+ONNX Runtime with int8 weights (`onnx_embed.OnnxEmbedder`), which falls back to PyTorch.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
@@ -25,6 +35,8 @@ def load_model(model_path: str) -> Any:
 
 class Embedder:
     """Unit-length sentence embeddings, batched."""
+
+    backend = "torch"
 
     def __init__(self, model_path: str, batch_size: int = 64) -> None:
         self.model_path = model_path
@@ -58,6 +70,19 @@ class Embedder:
     def encode_query(self, text: str) -> list[float]:
         return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False)[0].tolist()
+
+
+def make_embedder(settings: "Settings") -> Any:
+    """The embedder `settings.embed_backend` asks for; PyTorch when the ONNX model cannot be exported or loaded."""
+    if settings.embed_backend == "onnx":
+        try:
+            from .onnx_embed import CACHE_FOLDER, OnnxEmbedder
+
+            return OnnxEmbedder(settings.model_path, settings.embed_batch_size,
+                                cache_dir=Path(settings.index) / CACHE_FOLDER)
+        except Exception as exc:  # export or load failed (missing package, read-only index folder, odd model)
+            log.warning("ONNX embedding backend unavailable, using PyTorch instead: %s", exc)
+    return Embedder(settings.model_path, settings.embed_batch_size)
 
 
 def llama_embedding(embedder: Embedder, progress: Callable[[int, int], None] | None = None) -> Any:

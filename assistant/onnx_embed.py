@@ -14,12 +14,15 @@ searched with the backend that built it (`index.pipeline_signature` records it).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,7 @@ CACHE_FOLDER = "onnx"
 MODEL_FILE = "minilm-int8.onnx"
 OPSET = 17
 # Bump when the export recipe changes: a cached file made by another recipe is exported again.
-RECIPE = "bert-last-hidden-state|opset17|dynamic-int8|v1"
+RECIPE = "bert-last-hidden-state|opset17|dynamic-int8-per-channel|v1"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _META_KEY = "plan_assistant"  # ONNX metadata: source key, max_seq_length, dimension
 
@@ -81,6 +84,28 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
     return None
 
 
+@contextlib.contextmanager
+def _quiet_export() -> Iterator[None]:
+    """Silence the exporter's tracer warnings and the quantiser's advice, which a user can do nothing about.
+
+    The quantiser logs through `logging.warning`, which on a process with no logging set up
+    would also install a stderr handler on the root logger for good (and with it every
+    library's debug chatter): a NullHandler stops that, a filter drops its advice.
+    """
+    root = logging.getLogger()
+    handler, advice = logging.NullHandler(), logging.Filter("onnx-export-advice")
+    advice.filter = lambda record: not str(record.msg).startswith("Please consider")  # type: ignore[method-assign]
+    root.addHandler(handler)
+    root.addFilter(advice)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeFilter(advice)
+        root.removeHandler(handler)
+
+
 def export(model_path: str, target: Path, quantize: bool = True) -> Path:
     """Export the sentence-transformers model at `model_path` to `target` (int8 unless `quantize` is False).
 
@@ -100,12 +125,11 @@ def export(model_path: str, target: Path, quantize: bool = True) -> Path:
     pooling = modules[1]
     mode = getattr(pooling, "pooling_mode", None) or (
         "mean" if getattr(pooling, "pooling_mode_mean_tokens", False) else "other")
-    if mode != "mean":
+    if mode not in ("mean", ["mean"], ("mean",)):
         raise OnnxExportError(f"pooling mode {mode!r} is not mean pooling")
     bert = modules[0].auto_model.eval()
     tokenizer = modules[0].tokenizer
-    dim = int(model.get_sentence_embedding_dimension() if hasattr(model, "get_sentence_embedding_dimension")
-              else model.get_embedding_dimension())
+    dim = int((getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)())
 
     class LastHiddenState(torch.nn.Module):
         """Keyword call (BertModel's positional order is not stable across versions); one output."""
@@ -126,7 +150,7 @@ def export(model_path: str, target: Path, quantize: bool = True) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         fp32 = work / "model-fp32.onnx"
-        with torch.no_grad():
+        with _quiet_export(), torch.no_grad():
             torch.onnx.export(
                 LastHiddenState(bert), tuple(sample[n] for n in _INPUTS), str(fp32),
                 input_names=list(_INPUTS), output_names=["last_hidden_state"],
@@ -138,7 +162,10 @@ def export(model_path: str, target: Path, quantize: bool = True) -> Path:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             out = work / "model-int8.onnx"
-            quantize_dynamic(fp32, out, weight_type=QuantType.QInt8)
+            # Per-channel weight scales: per-tensor ones cost this model a lot (cosine to the
+            # PyTorch vectors ~0.956 mean, ~0.91 worst, on the corpus; per-channel ~0.992, ~0.977).
+            with _quiet_export():
+                quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True)
         proto = onnx.load(str(out))
         meta = {"source": source_key(model_path), "max_seq_length": int(model.max_seq_length), "dimension": dim,
                 "quantized": quantize}
@@ -147,8 +174,6 @@ def export(model_path: str, target: Path, quantize: bool = True) -> Path:
         final = work / "model.onnx"
         onnx.save(proto, str(final))
         os.replace(final, target)  # same folder, so one atomic rename
-    except OnnxExportError:
-        raise
     except Exception as exc:
         raise OnnxExportError(f"ONNX export of {model_path} failed: {exc}") from exc
     finally:

