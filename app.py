@@ -53,8 +53,15 @@ def _ask_later(question: str) -> None:
     st.session_state["pending_question"] = question
 
 
-def sidebar_controls(chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
-    """Example questions, filters and the list of indexed reports.
+def _drop_missing(key: str, options: Any) -> None:
+    # A filter may name a report that was removed since it was chosen; a multiselect must not hold it.
+    chosen = st.session_state.get(key)
+    if chosen and any(v not in options for v in chosen):
+        st.session_state[key] = [v for v in chosen if v in options]
+
+
+def sidebar_controls(bot: Assistant, chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
+    """Example questions, filters, adding reports and the list of indexed reports.
 
     Returns a slot at the top of the sidebar for the New conversation button, which is
     filled at the end of the run, once this run's answer (if any) is in the chat.
@@ -69,22 +76,33 @@ def sidebar_controls(chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
                       icon=":material/chat_bubble:")
 
         st.subheader("Limit answers to", divider="gray")
-        sources = st.multiselect("Reports", list(titles), format_func=lambda s: titles[s], key="filter_sources",
-                                 placeholder="All reports")
-        orgs = st.multiselect("Organisations", sorted({d["organisation"] for d in docs}), key="filter_orgs",
-                              format_func=ui.org_label, placeholder="All organisations")
+        organisations = sorted({d["organisation"] for d in docs})
         years = sorted({int(d["published"][:4]) for d in docs if str(d.get("published", ""))[:4].isdigit()},
                        reverse=True)
+        for key, options in (("filter_sources", titles), ("filter_orgs", organisations), ("filter_years", years)):
+            _drop_missing(key, options)
+        sources = st.multiselect("Reports", list(titles), format_func=lambda s: titles[s], key="filter_sources",
+                                 placeholder="All reports")
+        orgs = st.multiselect("Organisations", organisations, key="filter_orgs",
+                              format_func=ui.org_label, placeholder="All organisations")
         chosen_years = st.multiselect("Years published", years, key="filter_years", placeholder="All years")
         # The next answers respect these; earlier answers keep the filters they were given.
         chat.conversation.filters = Filters(sources=list(sources), organisations=list(orgs),
                                             years=[int(y) for y in chosen_years])
 
         st.subheader(f"Indexed reports ({len(docs)})", divider="gray")
+        ui.show_notices("sidebar")
+        ui.pending_replacements(bot, "sidebar")
+        with st.expander("Add reports", icon=":material/upload_file:", key="add-reports"):
+            ui.upload_panel(bot, "sidebar", label="Choose files to add")
+        st.page_link(MANAGE_PAGE, label="Edit details or remove reports", icon=":material/edit_document:")
+        new = ui.new_sources()
         for d in docs:
-            st.markdown(f"**{ui.md(titles[d['source']])}**")
+            badge = " :green-badge[new]" if d["source"] in new else ""
+            st.markdown(f"**{ui.md(titles[d['source']])}**{badge}")
             when = ui.human_date(str(d.get("published", "")))
-            st.caption(ui.md(f"{ui.org_label(d.get('organisation', ''))} · {when} · {d.get('passages', 0):,} passages"))
+            count = ui.passages_text(d.get("passages", 0))
+            st.caption(ui.md(f"{ui.org_label(d.get('organisation', ''))} · {when} · {count}"))
     return slot
 
 
@@ -145,7 +163,7 @@ def chat_page() -> None:
     docs = load_documents(bot)
     chat = ui.chat_session(bot)
     store = ui.feedback_store(bot.settings)
-    new_slot = sidebar_controls(chat, docs)
+    new_slot = sidebar_controls(bot, chat, docs)
 
     # Read the question first (the input box is pinned to the bottom wherever it is called),
     # so the welcome panel is not drawn above a first answer.
@@ -180,6 +198,7 @@ def show_exchange(bot: Assistant, chat: ui.ChatSession, item: ui.ChatItem, store
 
 # Pages: this chat first, then every script in pages/ (Feedback and any others), in file order.
 _here = Path(__file__).resolve().parent
+MANAGE_PAGE = str(_here / "pages" / "4_Manage_reports.py")
 _pages = [st.Page(chat_page, title="Ask the reports", icon=":material/forum:", default=True)]
 _pages += [st.Page(str(p)) for p in sorted((_here / "pages").glob("*.py"))]
 st.navigation(_pages).run()

@@ -228,7 +228,8 @@ def clean_fields(fields: Mapping[str, Any]) -> dict[str, str]:
     """
     unknown = sorted(set(fields) - set(CATALOG_FIELDS))
     if unknown:
-        raise BadCatalogEntry(f"Unknown catalog field {', '.join(unknown)}; the fields are {', '.join(CATALOG_FIELDS)}.")
+        raise BadCatalogEntry(f"Unknown catalog field {', '.join(unknown)}; "
+                              f"the fields are {', '.join(CATALOG_FIELDS)}.")
     out: dict[str, str] = {}
     for key, value in fields.items():
         if value is None:
@@ -444,7 +445,8 @@ def add_documents(bot: Any, files: Iterable[tuple[str, bytes]], replace: bool = 
         if source in problems:
             undo(source)
             kept = "; the existing file of that name was kept" if previous is not None else ""
-            result.rejected.append(f"{source} was not added: {_reason(problems[source])}{kept}.")
+            result.rejected.append(f"{source} was not added because it could not be read: "
+                                   f"{_reason(problems[source])}{kept}.")
         else:
             (result.replaced if previous is not None else result.added).append(source)
     return result

@@ -12,6 +12,7 @@ we add ourselves (`highlight_html`), never raw.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -26,6 +27,7 @@ from typing import Any
 
 import streamlit as st
 
+from . import documents
 from .api import Assistant, Conversation
 from .errors import AssistantError
 from .feedback import FeedbackStore
@@ -36,6 +38,7 @@ from .types import Answer, Citation
 log = logging.getLogger(__name__)
 
 APP_NAME = "Plan Assistant"
+PRIMARY = "#1f5fa8"  # the theme's primaryColor (.streamlit/config.toml), for charts
 # Icons from Streamlit's bundled Material font (no network); the favicon is page_icon().
 USER_AVATAR = ":material/person:"
 BOT_AVATAR = ":material/menu_book:"
@@ -467,6 +470,8 @@ def render_answer(bot: Assistant, chat: ChatSession, item: ChatItem, store: Feed
         st.warning(answer_markdown(a.answer), icon=":material/search_off:")
     else:
         st.markdown(answer_markdown(a.answer))
+    if a.series and not a.abstained:
+        render_series(a.series, key=item.id)
     if a.citations:
         noun = "source" if len(a.citations) == 1 else "sources"
         st.caption(f"{len(a.citations)} cited {noun}; the highlighted sentences are the ones quoted above.")
@@ -527,15 +532,300 @@ def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> 
                         st.success("Comment saved. Thank you.")
 
 
-def ingest_with_progress(bot: Assistant) -> str:
-    """Build or update the index under a visible progress bar; returns the report's summary."""
-    bar = st.progress(0.0, text="Reading the reports…")
+def progress_bar(text: str) -> tuple[Any, Any]:
+    """A progress bar and the (stage, done, total) callback that Assistant.ingest reports to."""
+    bar = st.progress(0.0, text=text)
 
     def progress(stage: str, done: int, total: int) -> None:
         frac = done / total if total else 0.0
         bar.progress(min(1.0, max(0.0, frac)), text=f"{stage}: {done:,} of {total:,}" if total else stage)
 
+    return bar, progress
+
+
+def ingest_with_progress(bot: Assistant) -> str:
+    """Build or update the index under a visible progress bar; returns the report's summary."""
+    bar, progress = progress_bar("Reading the reports…")
     report = bot.ingest(progress=progress)
     bar.progress(1.0, text="Index ready.")
     return report.summary()
+
+
+# --- a figure timeline as a chart -----------------------------------------------------------
+
+
+def series_rows(series: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chart's rows, in the answer's order: one per point with a numeric value.
+
+    "When" is made unique (two points of one period would otherwise share an x position).
+    """
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for p in series.get("points") or []:
+        try:
+            value = float(p.get("value"))
+        except (TypeError, ValueError):
+            continue
+        when = str(p.get("period") or "not stated")
+        seen[when] = seen.get(when, 0) + 1
+        if seen[when] > 1:
+            when = f"{when} ({seen[when]})"
+        refs = "".join(f"[{int(m)}]" for m in p.get("markers") or [])
+        shown = str(p.get("value_text") or f"{value:g}")
+        rows.append({"When": when, "Value": value, "Figure": shown, "Citations": refs,
+                     "Label": f"{shown} {refs}".strip(),
+                     "Reported by": f"{org_label(str(p.get('organisation', '')))} "
+                                    f"({human_date(str(p.get('published', '')))})"})
+    return rows
+
+
+def series_chart(series: dict[str, Any]) -> Any:
+    """An Altair line chart of a timeline: period on x in the given order, value on y, each point
+    labelled with its value and [n] citation markers, and a tooltip naming who reported it."""
+    import altair as alt
+
+    rows = series_rows(series)
+    unit = str(series.get("unit") or "")
+    y_title = "number" if unit in ("", "count") else unit
+    order = [r["When"] for r in rows]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X("When:N", sort=order, title=None,
+                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ', ')", labelLimit=220)),
+        y=alt.Y("Value:Q", title=y_title, scale=alt.Scale(zero=True)),
+        tooltip=[alt.Tooltip("When:N", title="When"), alt.Tooltip("Figure:N", title="Figure"),
+                 alt.Tooltip("Citations:N", title="Citations"), alt.Tooltip("Reported by:N", title="Reported by")],
+    )
+    line = base.mark_line(color=PRIMARY)
+    points = base.mark_point(filled=True, size=90, color=PRIMARY)
+    labels = base.mark_text(dy=-14, fontSize=12, fontWeight="bold", color="#222").encode(text="Label:N")
+    return (line + points + labels).properties(height=230, title=alt.Title(shorten(str(series.get("measure", "")), 90),
+                                                                           anchor="start", fontSize=13))
+
+
+def series_alt_text(series: dict[str, Any]) -> str:
+    """What the chart shows, in words, for screen readers."""
+    parts = [f"{r['Figure']} ({r['When']}) {r['Citations']}".strip() for r in series_rows(series)]
+    return f"Chart of {series.get('measure', 'the figures')}: " + "; ".join(parts) + "."
+
+
+def render_series(series: dict[str, Any], key: str) -> None:
+    """Under a "how did X change" answer: the timeline table's figures as a small chart."""
+    if len(series_rows(series)) < 2:
+        return
+    with st.container(key=f"series-{key}"):
+        try:
+            st.altair_chart(series_chart(series), width="stretch", alt=series_alt_text(series))
+        except Exception:  # noqa: BLE001 - the table above holds the same figures; never lose the answer
+            log.exception("Drawing the timeline chart failed")
+            return
+        st.caption("Each point is a figure from the table above; the numbers in brackets are its citations.")
+
+
+# --- managing the reports: upload, edit details, remove --------------------------------------
+
+UPLOAD_HELP = (f"PDF, Word (.docx), HTML, text or Markdown files, up to {documents.MAX_UPLOAD_MB} MB each. "
+               "They are copied into the report folder and indexed straight away.")
+_NOTE_ICONS = {"success": ":material/check_circle:", "error": ":material/error:", "warning": ":material/warning:",
+               "info": ":material/info:"}
+
+
+def passages_text(n: Any) -> str:
+    """'1 passage', '1,204 passages'."""
+    n = int(n or 0)
+    return f"{n:,} passage" + ("" if n == 1 else "s")
+
+
+def doc_key(source: str) -> str:
+    """A short, stable widget key for a document (file names may hold any character)."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:10]
+
+
+def notify(area: str, kind: str, text: str) -> None:
+    """Keep a message for `area` to show on the next run (every change ends in st.rerun)."""
+    st.session_state.setdefault(f"pa-notes-{area}", []).append((kind, text))
+
+
+def show_notices(area: str) -> None:
+    for kind, text in st.session_state.pop(f"pa-notes-{area}", []):
+        getattr(st, kind)(md(text), icon=_NOTE_ICONS[kind])
+
+
+def new_sources() -> set[str]:
+    """Documents added in this browser session (marked "new" in lists)."""
+    return st.session_state.setdefault("pa-new-docs", set())
+
+
+def record_added(area: str, result: documents.AddResult) -> None:
+    """Turn what add_documents did into messages, and keep name clashes waiting for an answer."""
+    if result.error:
+        notify(area, "error", result.error)
+    done = result.added + result.replaced
+    if done:
+        new_sources().update(done)
+        names = ", ".join(done)
+        verb = "Added and indexed" if result.added else "Replaced and re-indexed"
+        if result.added and result.replaced:
+            verb = "Added or replaced, and indexed"
+        notify(area, "success", f"{verb}: {names}. Answers can cite {'it' if len(done) == 1 else 'them'} now.")
+    for message in result.rejected:
+        notify(area, "error", message)
+    if result.conflicts:
+        st.session_state.setdefault(f"pa-pending-{area}", {}).update(result.conflicts)
+
+
+def _titles(bot: Assistant) -> dict[str, str]:
+    try:
+        return {d["source"]: d.get("title") or d["source"] for d in bot.documents()}
+    except AssistantError:
+        return {}
+
+
+def upload_panel(bot: Assistant, area: str, label: str = "Add reports") -> None:
+    """A file picker for new reports (several at once): stored under safe names and indexed at once,
+    with a progress bar. A name already in the folder is only replaced after "Replace existing file"."""
+    count_key = f"pa-upload-count-{area}"
+    n = st.session_state.get(count_key, 0)
+    files = st.file_uploader(label, type=documents.UPLOAD_TYPES, accept_multiple_files=True,
+                             key=f"upload-{area}-{n}", max_upload_size=documents.MAX_UPLOAD_MB, help=UPLOAD_HELP)
+    if files:
+        bar, progress = progress_bar(f"Saving {len(files)} file{'s' if len(files) > 1 else ''}…")
+        result = documents.add_documents(bot, [(f.name, f.getvalue()) for f in files], progress=progress)
+        bar.empty()
+        st.session_state[count_key] = n + 1  # a fresh, empty picker on the next run
+        record_added(area, result)
+        st.rerun()
+
+
+def pending_replacements(bot: Assistant, area: str) -> None:
+    """Uploads whose name is taken: say so, and replace only when asked."""
+    pending: dict[str, bytes] = st.session_state.get(f"pa-pending-{area}", {})
+    titles = _titles(bot) if pending else {}
+    for name in list(pending):
+        k = doc_key(name)
+        with st.container(border=True, key=f"pending-{area}-{k}"):
+            title = titles.get(name)
+            st.warning(md(f"{name}" + (f" (“{title}”)" if title and title != name else "")
+                          + " is already in the library. Replace it with your upload? "
+                            "Nothing changes until you choose."), icon=":material/warning:")
+            with st.container(horizontal=True, gap="small"):
+                replace = st.button("Replace existing file", key=f"replace-{area}-{k}", type="primary",
+                                    icon=":material/published_with_changes:")
+                keep = st.button("Keep existing", key=f"keep-{area}-{k}", icon=":material/close:")
+            if replace:
+                bar, progress = progress_bar("Replacing and re-indexing…")
+                result = documents.add_documents(bot, [(name, pending.pop(name))], replace=True, progress=progress)
+                bar.empty()
+                record_added(area, result)
+                st.rerun()
+            if keep:
+                pending.pop(name)
+                notify(area, "info", f"Kept the existing {name}; the uploaded copy was discarded.")
+                st.rerun()
+
+
+def set_manage(action: str | None, source: str | None = None) -> None:
+    """Open one report's edit form or removal confirmation on the Manage page (None closes it)."""
+    st.session_state["pa-manage"] = (action, source) if action else None
+
+
+def document_card(bot: Assistant, d: dict[str, Any], removable: bool = True) -> None:
+    """One report on the Manage page: its details, "Edit details" and "Remove" (each opens below)."""
+    source = d["source"]
+    k = doc_key(source)
+    mode = st.session_state.get("pa-manage")
+    with st.container(border=True, key=f"doc-{k}"):
+        badge = " :green-badge[new]" if source in new_sources() else ""
+        st.markdown(f"**{md(d.get('title') or source)}**{badge}")
+        facts = [org_label(str(d.get("organisation", ""))), human_date(str(d.get("published", ""))),
+                 str(d.get("kind") or ""), passages_text(d.get("passages", 0))]
+        st.caption(md(" · ".join([f for f in facts if f] + [f"file {source}"])))
+        with st.container(horizontal=True, gap="small"):
+            st.button("Edit details", key=f"edit-{k}", icon=":material/edit:", on_click=set_manage,
+                      args=("edit", source), help="Title, organisation, date, kind and reference shown in citations")
+            st.button("Remove", key=f"remove-{k}", icon=":material/delete:", on_click=set_manage,
+                      args=("remove", source), disabled=not removable,
+                      help="Delete this report from the library" if removable
+                      else "The only report cannot be removed; add another first")
+        if mode == ("edit", source):
+            edit_details_form(bot, d)
+        elif mode == ("remove", source):
+            confirm_remove(bot, d)
+
+
+def edit_details_form(bot: Assistant, d: dict[str, Any]) -> None:
+    """The catalog fields of one report; saving writes catalog.toml and re-indexes."""
+    source = d["source"]
+    k = doc_key(source)
+    try:
+        entry = documents.catalog_entry(bot.settings.corpus, source)
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    shown = {f: entry.get(f, str(d.get(f) or "")) for f in documents.CATALOG_FIELDS}
+    with st.form(f"details-{k}", border=False):
+        values = {"title": st.text_input("Title", value=shown["title"], max_chars=documents.MAX_FIELD_CHARS,
+                                         key=f"title-{k}")}
+        left, right = st.columns(2)
+        values["organisation"] = left.text_input("Organisation", value=shown["organisation"], key=f"org-{k}",
+                                                 max_chars=documents.MAX_FIELD_CHARS,
+                                                 placeholder="e.g. Dundee City Council")
+        values["published"] = right.text_input("Published", value=shown["published"], key=f"published-{k}",
+                                               placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                                               help="The publication date: a year (2024), a month (2024-06) or "
+                                                    "a day (2024-06-30).")
+        values["kind"] = left.text_input("Kind of document", value=shown["kind"], key=f"kind-{k}",
+                                         max_chars=documents.MAX_FIELD_CHARS, placeholder="e.g. committee report")
+        values["reference"] = right.text_input("Reference", value=shown["reference"], key=f"ref-{k}",
+                                               max_chars=documents.MAX_FIELD_CHARS, placeholder="e.g. 170-2021")
+        st.caption("Citations show these details. Dates are a year, a month or a day: 2024, 2024-06 or "
+                   "2024-06-30. Leave a field empty to let the assistant read it from the report's text.")
+        with st.container(horizontal=True, gap="small"):
+            save = st.form_submit_button("Save details", type="primary", icon=":material/save:", key=f"save-{k}")
+            cancel = st.form_submit_button("Cancel", key=f"cancel-edit-{k}")
+    if cancel:
+        set_manage(None)
+        st.rerun()
+    if not save:
+        return
+    changes = {f: v for f, v in values.items() if " ".join(str(v).split()) != " ".join(shown[f].split())}
+    if not changes:
+        st.info("Nothing to save: the details are as they were.", icon=":material/info:")
+        return
+    try:
+        documents.clean_fields(changes)  # a bad date is reported before anything is written
+        bar, progress = progress_bar("Saving the details and re-indexing…")
+        entry, report = documents.edit_details(bot, source, changes, progress=progress)
+        bar.empty()
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    title = entry.get("title") or d.get("title") or source
+    notify("library", "success", f"Saved the details of {source}. New answers cite it as “{title}”.")
+    set_manage(None)
+    st.rerun()
+
+
+def confirm_remove(bot: Assistant, d: dict[str, Any]) -> None:
+    """The confirmation step before a report is deleted."""
+    source = d["source"]
+    k = doc_key(source)
+    st.warning(md(f"Remove “{d.get('title') or source}”? This deletes the file {source} from the report folder "
+                  f"and takes it out of the index ({passages_text(d.get('passages', 0))}), so answers stop citing "
+                  "it. This cannot be undone."), icon=":material/warning:")
+    with st.container(horizontal=True, gap="small"):
+        yes = st.button("Yes, remove it", key=f"confirm-remove-{k}", type="primary", icon=":material/delete_forever:")
+        st.button("Cancel", key=f"cancel-remove-{k}", on_click=set_manage, args=(None,))
+    if not yes:
+        return
+    try:
+        bar, progress = progress_bar("Removing and re-indexing…")
+        documents.remove_and_reindex(bot, source, progress=progress)
+        bar.empty()
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    new_sources().discard(source)
+    notify("library", "success", f"Removed “{d.get('title') or source}” ({source}). Answers no longer cite it.")
+    set_manage(None)
+    st.rerun()
 
