@@ -97,7 +97,7 @@ def sidebar_controls(bot: Assistant, chat: ui.ChatSession, docs: list[dict[str, 
             ui.upload_panel(bot, "sidebar", label="Choose files to add")
         st.page_link(MANAGE_PAGE, label="Edit details or remove reports", icon=":material/edit_document:")
         new = ui.new_sources()
-        for d in docs:
+        for d in sorted(docs, key=lambda d: d["source"] not in new):  # just added first, then newest first
             badge = " :green-badge[new]" if d["source"] in new else ""
             st.markdown(f"**{ui.md(titles[d['source']])}**{badge}")
             when = ui.human_date(str(d.get("published", "")))

@@ -33,7 +33,8 @@ ui.upload_panel(bot, "manage", label="Choose files to add (several at once is fi
 
 st.subheader(f"Reports in the library ({len(docs)})", divider="gray")
 ui.show_notices("library")
-for d in docs:
+new = ui.new_sources()
+for d in sorted(docs, key=lambda d: d["source"] not in new):  # just added first, then newest first
     ui.document_card(bot, d, removable=len(docs) > 1)
 
 # Files in the folder that are not in the index: unreadable ones put there by hand, or ones not indexed yet.

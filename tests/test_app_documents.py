@@ -152,6 +152,8 @@ def test_an_existing_name_is_replaced_only_after_confirmation(library: Settings)
 
 def test_remove_a_report_after_confirming(library: Settings) -> None:
     bot = Assistant(library)
+    stray = Path(library.corpus) / "scanned-minutes.txt"  # put there by hand, not readable
+    stray.write_bytes("Minutes of the meeting – café".encode("cp1252"))
     documents.add_documents(bot, [("Riverside Youth Hub.txt", RIVERSIDE)])
     chat = start()
     assert ask(chat, RIVERSIDE_Q)[0].answer.citations[0].source == STORED
@@ -173,6 +175,14 @@ def test_remove_a_report_after_confirming(library: Settings) -> None:
     assert any("Removed" in s and "no longer cite" in s for s in messages(page, "success"))
     assert "Reports in the library (2)" in messages(page, "subheader")
     assert all(b.key != f"remove-{k}" for b in page.button)
+
+    # A file in the folder that is not in the index is listed with the reason, and can be removed too.
+    assert "Files not in the index (1)" in messages(page, "subheader")
+    assert any(ui.md("scanned-minutes.txt: not UTF-8 text") in m for m in messages(page, "markdown"))
+    sk = ui.doc_key(stray.name)
+    run(page.button(key=f"remove-{sk}").click())
+    run(page.button(key=f"confirm-remove-{sk}").click())
+    assert not stray.exists() and "Files not in the index (1)" not in messages(page, "subheader")
 
     # The chat drops it from the list and from a filter that named it, and never cites it again.
     run(chat)

@@ -195,6 +195,14 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
             assert re.search(r"- Source: `[^`]+\.(txt|md)`, characters \d+–\d+", exported)
             assert "```text\n" in exported  # verbatim passages
 
+            # A "how did it change" answer draws its timeline: each point labelled with its citation markers.
+            change, _ = ask(page, "How has the number of children in external residential care changed?")
+            chart = change.locator("[class*='st-key-series-'] [data-testid='stVegaLiteChart']")
+            expect(chart).to_be_visible(timeout=30_000)
+            expect(chart).to_contain_text("[1]")
+            change.locator("[class*='st-key-series-']").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "e2e-4-change-chart.png"))
+
             assert not errors, errors
             print(f"\n[e2e] cold start to usable page (existing index): {cold:.1f} s")
             print(f"[e2e] first question, submit to answer visible: {latency:.2f} s")
