@@ -240,7 +240,10 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
     old_docs: dict[str, dict] = (manifest or {}).get("documents", {})
     catalog = read_catalog(corpus)
     catalog_sig = file_hash(json.dumps(catalog, sort_keys=True).encode())
-    catalog_changed = manifest is not None and manifest.get("catalog") != catalog_sig
+
+    def entry_sig(source: str) -> str:
+        # Only a document whose own catalog entry changed is re-indexed.
+        return file_hash(json.dumps(catalog.get(source, {}), sort_keys=True).encode())[:16]
 
     to_index: list[Document] = []
     new_docs: dict[str, dict] = {}
@@ -248,13 +251,15 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
         source = source_name(corpus, path)
         stat = path.stat()
         old = old_docs.get(source)
-        if old and not catalog_changed and old["size"] == stat.st_size and old["mtime_ns"] == stat.st_mtime_ns:
+        if old and old.get("catalog_entry") != entry_sig(source):
+            old = {**old, "sha256": ""}  # its catalog entry changed: re-read it with the new metadata
+        if old and old["sha256"] and old["size"] == stat.st_size and old["mtime_ns"] == stat.st_mtime_ns:
             new_docs[source] = old  # unchanged by size and mtime: not even re-read
             report.unchanged.append(source)
             continue
         try:
             data = path.read_bytes()
-            if old and not catalog_changed and old["sha256"] == file_hash(data):
+            if old and old["sha256"] == file_hash(data):
                 new_docs[source] = {**old, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
                 report.unchanged.append(source)
                 continue
@@ -268,7 +273,7 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
         (report.changed if old else report.added).append(source)
         new_docs[source] = {
             **doc.meta(), "sha256": doc.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "pages": doc.pages,
+            "pages": doc.pages, "catalog_entry": entry_sig(source),
         }
     report.removed = sorted(set(old_docs) - set(new_docs))
 
@@ -280,7 +285,7 @@ def _ingest_locked(settings, corpus, paths, files, progress, embedder, started) 
         )
     if report.nothing_changed and manifest is not None:
         report.total_passages = sum(d.get("passages", 0) for d in new_docs.values())
-        if catalog_changed or any(new_docs[s] is not old_docs.get(s) for s in new_docs):
+        if any(new_docs[s] is not old_docs.get(s) for s in new_docs):
             manifest["documents"] = new_docs  # refreshed mtimes only
             _write_json_atomic(paths.manifest, manifest)
         report.seconds = time.perf_counter() - started

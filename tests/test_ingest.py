@@ -109,3 +109,17 @@ def test_manifest_records_metadata_from_catalog_or_text(small_corpus: Settings) 
     # No catalog in this corpus: metadata inferred from the text.
     assert scrutiny["title"] == "Children in Care Programme"
     assert scrutiny["published"] == "2023-09-14"
+
+
+def test_a_catalog_edit_reindexes_only_that_document(small_corpus: Settings) -> None:
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    (small_corpus.corpus / "catalog.toml").write_text(
+        '["children-in-care-programme-scrutiny-2023.txt"]\ntitle = "CiC scrutiny slides"\norganisation = "Example Borough Council"\n',
+        encoding="utf-8")
+    report = bot.ingest()
+    assert report.changed == ["children-in-care-programme-scrutiny-2023.txt"]
+    assert report.unchanged == ["dundee-our-promise-2020-23-impact-summary.txt"]
+    answer = bot.ask("How many children came into care from April to June 2023?")
+    assert answer.citations[0].title == "CiC scrutiny slides"
+    assert answer.citations[0].organisation == "Example Borough Council"
