@@ -12,24 +12,10 @@ from typing import Any
 
 import click
 
+from .cli_common import common, settings_from as _settings
 from .errors import AssistantError
 
 EXIT_ERROR = 1
-
-
-def _settings(corpus: Path | None, index: Path | None) -> Any:
-    from .settings import Settings
-
-    overrides = {k: v for k, v in (("corpus", corpus), ("index", index)) if v is not None}
-    return Settings(**overrides)
-
-
-def common(f: Any) -> Any:
-    f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
-                     help="Index folder [env ASSISTANT_INDEX; default index/].")(f)
-    f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-                     help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
-    return f
 
 
 class _Bar:

@@ -15,23 +15,15 @@ from typing import Any
 
 import click
 
+from .cli_common import common, settings_from as _settings
 from .errors import AssistantError
 
 EXIT_ERROR = 1
 
 
-def common(f: Any) -> Any:
-    """--corpus and --index, as on every `assistant` command (defined here: cli.py imports this module)."""
-    f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
-                     help="Index folder [env ASSISTANT_INDEX; default index/].")(f)
-    f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-                     help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
-    return f
-
-
 def _assistant(corpus: Path | None, index: Path | None) -> Any:
     from .api import Assistant
-    from .cli import _Bar, _settings  # at call time, when both modules are fully loaded
+    from .cli import _Bar  # at call time, when both modules are fully loaded
 
     return Assistant(_settings(corpus, index)), _Bar()
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from .cli_common import common, settings_from as _settings
 from .errors import AssistantError
 from .periods import valid_month
 
@@ -26,22 +27,8 @@ CSV_FIELDS = ["plan", "foundation", "priority", "action", "lead", "lead_normalis
               "recurrence", "measure", "organisation", "published", "source", "char_start", "char_end", "kind", "text"]
 
 
-def common(f: Any) -> Any:
-    """--corpus and --index, as on every `assistant` command (the pattern of cli.common).
-
-    Defined here rather than imported, so that cli.py can import this module at any point
-    (cli.py imports it to register the commands; importing cli.py back would be circular).
-    """
-    f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
-                     help="Index folder [env ASSISTANT_INDEX; default index/].")(f)
-    f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-                     help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
-    return f
-
-
 def _assistant(corpus: Path | None, index: Path | None) -> Any:
     from .api import Assistant
-    from .cli import _settings  # at call time, when both modules are fully loaded
 
     bot = Assistant(_settings(corpus, index))
     try:
