@@ -526,6 +526,9 @@ def _index_of(obj: Any) -> Any:
     return obj if hasattr(obj, "passages") else obj.index
 
 
+LARGE_INDEX = 200_000  # passages; above this, views are only taken from the ingest's views.pkl
+
+
 def commitments_for(assistant: Any) -> list[Commitment]:
     """All commitments of the assistant's loaded index, computed once per index load.
 
@@ -539,7 +542,12 @@ def commitments_for(assistant: Any) -> list[Commitment]:
         if hit is not None and hit[0] is index:
             return hit[1]
     views = index.views() if hasattr(index, "views") else None
-    result = views["commitments"] if views else extract_commitments(index.passages)
+    if views:
+        result = views["commitments"]
+    elif len(index.passages) > LARGE_INDEX:
+        result = []  # not read at ingest, and too slow to read now: answers go without them
+    else:
+        result = extract_commitments(index.passages)
     with _CACHE_LOCK:
         if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .commitments import is_action_row
+from .commitments import LARGE_INDEX, is_action_row
 from .passages import clean_inline, is_value, sentence_spans
 from .periods import PERIOD_RE, date_key, normalise_period, period_key
 from .types import Citation, Passage
@@ -766,6 +766,8 @@ def _computed(assistant: Any) -> tuple[list[FigureValue], list[Series]]:
     views = index.views() if hasattr(index, "views") else None
     if views:  # read at ingest time; computing them here would cost a large index minutes
         values, series = views["values"], views["series"]
+    elif len(index.passages) > LARGE_INDEX:
+        values, series = [], []  # not read at ingest, and too slow to read now: answers go without timelines
     else:
         values = extract_figures(index.passages)
         series = build_series(values)
