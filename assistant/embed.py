@@ -21,6 +21,26 @@ log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
+# torch's thread count is process-wide. A single query runs on one thread: with two, the
+# threads spin-wait on each other and one busy neighbour process makes a 15 ms query take
+# 500 ms. Bulk encoding uses every core. The lock keeps the two from changing it under each other.
+_THREADS = threading.Lock()
+
+
+def _encode(model: Any, texts: list[str], batch_size: int, threads: int) -> Any:
+    import torch
+
+    with _THREADS:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                            show_progress_bar=False)
+
+
+def _all_cores() -> int:
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def load_model(model_path: str) -> Any:
@@ -52,8 +72,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, 384), dtype="float32")
         if progress is None:
-            return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+            return _encode(self.model, texts, self.batch_size, _all_cores())
         # Sorted by length first (as the model does within one call), then fed in chunks of a
         # few batches so a progress bar can move without costing extra padding.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -62,14 +81,12 @@ class Embedder:
         step = self.batch_size * 4
         for i in range(0, len(order), step):
             chunk = order[i:i + step]
-            out[chunk] = self.model.encode([texts[j] for j in chunk], batch_size=self.batch_size,
-                                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            out[chunk] = _encode(self.model, [texts[j] for j in chunk], self.batch_size, _all_cores())
             progress(min(i + step, len(texts)), len(texts))
         return out
 
     def encode_query(self, text: str) -> list[float]:
-        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)[0].tolist()
+        return _encode(self.model, [text], 1, 1)[0].tolist()
 
 
 def make_embedder(settings: "Settings") -> Any:
