@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,11 @@ from .passages import split_document
 from .settings import Settings
 from .types import Document, Passage
 
-INDEX_VERSION = 2
+INDEX_VERSION = 4
 MANIFEST = "manifest.json"
-ROWS = "rows.json"  # beside the BM25 index: passage id and document of each BM25 row
+ROWS = "rows.json"  # beside the BM25 index: the documents that row_docs.npy numbers
+ROW_IDS = "row_ids.npy"  # passage id of each BM25 row
+ROW_DOCS = "row_docs.npy"  # document (index into rows.json "sources") of each BM25 row
 DF = "df.json"  # beside the BM25 index: passage frequency of each content term
 VIEWS = "views.pkl"  # beside the BM25 index: commitments and figure series (our own pickle, written at ingest)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -474,15 +476,21 @@ def write_row_tables(folder: Path, ids: list[str], sources: list[str], search_te
     """Row tables that let a reader filter and weigh terms without parsing every passage."""
     from .retrieve import content_terms
 
+    import numpy as np
+
     names = sorted(set(sources))
     code = {s: i for i, s in enumerate(names)}
-    (folder / ROWS).write_text(json.dumps({"ids": ids, "sources": names, "doc": [code[s] for s in sources]}),
-                               encoding="utf-8")
+    # Arrays, not JSON lists: a million ids as Python strings would cost hundreds of MB to load.
+    np.save(folder / ROW_IDS, np.array([i.encode() for i in ids], dtype=f"S{max((len(i) for i in ids), default=1)}"))
+    np.save(folder / ROW_DOCS, np.array([code[s] for s in sources], dtype=np.int32))
+    (folder / ROWS).write_text(json.dumps({"sources": names}), encoding="utf-8")
     df: dict[str, int] = {}
     for text in search_texts:
         for t in set(content_terms(text)):
             df[t] = df.get(t, 0) + 1
-    (folder / DF).write_text(json.dumps(df, ensure_ascii=False), encoding="utf-8")
+    # Terms in one passage only are left out: the answerer treats them as it treats unseen words
+    # (rarest), and in a large archive they are most of the vocabulary (every odd number).
+    (folder / DF).write_text(json.dumps({t: n for t, n in df.items() if n > 1}, ensure_ascii=False), encoding="utf-8")
 
 
 def _prune_bm25(paths: IndexPaths, keep: set[str]) -> None:
@@ -571,23 +579,50 @@ def _check(settings: Settings, paths: IndexPaths, manifest: dict) -> CheckReport
 # --- loading for search ------------------------------------------------------------------
 
 
+class RowIds(Sequence[str]):
+    """BM25 row -> passage id, and passage id -> row, over a compact array of ids."""
+
+    def __init__(self, ids: Any) -> None:
+        import numpy as np
+
+        self.ids = ids
+        self.perm = np.argsort(ids, kind="stable")
+        self.sorted = ids[self.perm]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, row: int) -> str:  # type: ignore[override]
+        return self.ids[row].decode()
+
+    def row_of(self, pid: str) -> int | None:
+        import numpy as np
+
+        key = pid.encode()
+        i = int(np.searchsorted(self.sorted, key))
+        return int(self.perm[i]) if i < len(self.sorted) and self.sorted[i] == key else None
+
+
 class LazyPassages(Mapping[str, Passage]):
     """Passage id -> Passage, parsed from the BM25 corpus file on first use.
 
     The corpus is memory-mapped, so a million passages cost little memory until asked for.
     """
 
-    def __init__(self, ids: list[str], corpus: Any) -> None:
-        self.row_of = {pid: i for i, pid in enumerate(ids)}
+    def __init__(self, rows: RowIds, corpus: Any) -> None:
+        self.rows = rows
         self.corpus = corpus
         self._cache: dict[str, Passage] = {}
 
     def __getitem__(self, pid: str) -> Passage:
         p = self._cache.get(pid)
         if p is None:
-            row = self.corpus[self.row_of[pid]]
-            content = json.loads(row["_node_content"])
-            p = node_to_passage(row["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
+            row = self.rows.row_of(pid)
+            if row is None:
+                raise KeyError(pid)
+            data = self.corpus[row]
+            content = json.loads(data["_node_content"])
+            p = node_to_passage(data["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
                                 content["metadata"])
             if len(self._cache) > 50_000:
                 self._cache.clear()
@@ -595,13 +630,13 @@ class LazyPassages(Mapping[str, Passage]):
         return p
 
     def __contains__(self, pid: object) -> bool:
-        return pid in self.row_of
+        return isinstance(pid, str) and self.rows.row_of(pid) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.row_of)
+        return iter(self.rows)
 
     def __len__(self) -> int:
-        return len(self.row_of)
+        return len(self.rows)
 
 
 class SearchIndex:
@@ -613,7 +648,7 @@ class SearchIndex:
 
         self.settings = settings
         self.manifest = manifest
-        self.order: list[str] = rows["ids"]  # BM25 row -> passage id
+        self.order = RowIds(rows["ids"])  # BM25 row -> passage id
         self.row_sources: list[str] = rows["sources"]
         self.row_doc = np.asarray(rows["doc"], dtype=np.int32)  # BM25 row -> index into row_sources
         self.passages = LazyPassages(self.order, bm25.corpus)
@@ -659,7 +694,11 @@ class SearchIndex:
 
             engine = bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True)
             bm25 = BM25Retriever(existing_bm25=engine, **json.loads((bm25_dir / "retriever.json").read_text()))
+            import numpy as np
+
             rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
+            rows["ids"] = np.load(bm25_dir / ROW_IDS)
+            rows["doc"] = np.load(bm25_dir / ROW_DOCS)
             df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
         except Exception as exc:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
