@@ -366,8 +366,20 @@ def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[d
 
     from .embed import llama_embedding, make_embedder
 
-    collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-    vector_store = ChromaVectorStore(chroma_collection=collection)
+    client = chroma_client(settings, paths)
+    collection = chroma_collection(client, settings.collection)
+    max_batch = max(1, int(client.get_max_batch_size()))
+
+    class BatchedChromaVectorStore(ChromaVectorStore):
+        """Chroma refuses larger writes than its max batch size (5,461 here); llama-index assumes 41,665."""
+
+        def add(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
+            ids: list[str] = []
+            for start in range(0, len(nodes), max_batch):
+                ids += super().add(nodes[start:start + max_batch], **kwargs)
+            return ids
+
+    vector_store = BatchedChromaVectorStore(chroma_collection=collection)
     docstore = SimpleDocumentStore.from_persist_path(str(paths.docstore)) if paths.docstore.exists() else SimpleDocumentStore()
     # Clear every document about to be (re)indexed as well as the removed ones. After a crash
     # the store may hold part of a document that the manifest does not know about; starting
@@ -534,9 +546,11 @@ def check(settings: Settings, fix: bool = False, progress: Progress | None = Non
     if fix and not report.ok:
         lock = _lock(paths)
         try:
-            collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-            if report.stray_vectors:
-                collection.delete(ids=report.stray_vectors)
+            client = chroma_client(settings, paths)
+            collection = chroma_collection(client, settings.collection)
+            step = max(1, int(client.get_max_batch_size()))
+            for start in range(0, len(report.stray_vectors), step):
+                collection.delete(ids=report.stray_vectors[start:start + step])
             broken = {s for s, d in manifest["documents"].items() if set(d.get("passage_ids", [])) & set(report.missing_vectors)}
             for source in broken:
                 manifest["documents"][source]["sha256"] = ""  # forces a re-embed of that document
