@@ -357,29 +357,32 @@ def _wipe(settings: Settings, paths: IndexPaths) -> None:
     paths.docstore.unlink(missing_ok=True)
 
 
+def batched_vector_store(collection: Any, max_batch: int) -> Any:
+    """llama-index's Chroma store, writing at most `max_batch` vectors at a time: Chroma refuses
+    larger writes (5,461 here), while llama-index assumes 41,665."""
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    class BatchedChromaVectorStore(ChromaVectorStore):
+        def add(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
+            ids: list[str] = []
+            for start in range(0, len(nodes), max(1, max_batch)):
+                ids += super().add(nodes[start:start + max(1, max_batch)], **kwargs)
+            return ids
+
+    return BatchedChromaVectorStore(chroma_collection=collection)
+
+
 def _run_pipeline(settings, paths, docs, removed, progress, embedder) -> tuple[dict[str, list[str]], float]:
     """Embed and store new/changed documents through llama-index; drop removed ones."""
     from llama_index.core import Document as LlamaDocument
     from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
     from llama_index.core.storage.docstore import SimpleDocumentStore
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from .embed import llama_embedding, make_embedder
 
     client = chroma_client(settings, paths)
     collection = chroma_collection(client, settings.collection)
-    max_batch = max(1, int(client.get_max_batch_size()))
-
-    class BatchedChromaVectorStore(ChromaVectorStore):
-        """Chroma refuses larger writes than its max batch size (5,461 here); llama-index assumes 41,665."""
-
-        def add(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
-            ids: list[str] = []
-            for start in range(0, len(nodes), max_batch):
-                ids += super().add(nodes[start:start + max_batch], **kwargs)
-            return ids
-
-    vector_store = BatchedChromaVectorStore(chroma_collection=collection)
+    vector_store = batched_vector_store(collection, int(client.get_max_batch_size()))
     docstore = SimpleDocumentStore.from_persist_path(str(paths.docstore)) if paths.docstore.exists() else SimpleDocumentStore()
     # Clear every document about to be (re)indexed as well as the removed ones. After a crash
     # the store may hold part of a document that the manifest does not know about; starting

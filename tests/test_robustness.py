@@ -120,3 +120,17 @@ def test_readers_keep_answering_while_an_ingest_runs(small_corpus: Settings) -> 
     assert proc.returncode == 0 and answers >= 1
     manifest = json.loads(IndexPaths(small_corpus.index).manifest.read_text(encoding="utf-8"))
     assert "more.txt" in manifest["documents"]
+
+
+def test_vector_writes_are_batched_below_chromas_limit(tmp_path: Path) -> None:
+    from llama_index.core.schema import TextNode
+
+    from assistant.index import batched_vector_store
+
+    settings = Settings(corpus=tmp_path, index=tmp_path / "index")
+    client = chroma_client(settings, IndexPaths(settings.index))
+    collection = chroma_collection(client, "batches")
+    nodes = [TextNode(id_=f"n{i}", text=f"passage {i}", embedding=[float(i % 7 + 1)] * 384) for i in range(10)]
+    ids = batched_vector_store(collection, 3).add(nodes)  # four writes of at most three
+    assert ids == [f"n{i}" for i in range(10)]
+    assert collection.count() == 10
