@@ -88,6 +88,22 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
     return _assistant_for(s.model_dump_json(), s)
 
 
+def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
+    """The Assistant and `compute(assistant)` (commitments, figure series) for a page; a message
+    and st.stop() when the index is missing or the view is empty."""
+    bot = get_assistant()
+    try:
+        items = compute(bot)
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
+        st.stop()
+    if not items:
+        st.info(empty, icon=":material/info:")
+        st.stop()
+    return bot, items
+
+
 @st.cache_resource(show_spinner=False)
 def _warming(key: str, _bot: Assistant) -> threading.Thread:
     def run() -> None:

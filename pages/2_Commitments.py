@@ -17,17 +17,7 @@ st.title("Commitments")
 st.caption("What the plans commit to: action-plan rows (foundation, action, lead, timescale, measure) and "
            "“We will …” statements. Select a row to read its exact words in the report.")
 
-bot = ui.get_assistant()
-try:
-    everything = commitments_for(bot)
-except AssistantError as exc:
-    st.error(ui.md(str(exc)), icon=":material/error:")
-    st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
-    st.stop()
-
-if not everything:
-    st.info("The indexed reports contain no action-plan tables or “We will” statements.", icon=":material/info:")
-    st.stop()
+bot, everything = ui.view_or_stop(commitments_for, "The indexed reports contain no action-plan tables or “We will” statements.")
 
 ALL = "All"
 c1, c2 = st.columns([3, 2])

@@ -16,16 +16,7 @@ st.title("Figures")
 st.caption("Numbers the reports give for a measure — “reduced from 43 to 32”, tables by year, baselines and "
            "targets — joined into one timeline when several reports of the same place give the same measure.")
 
-bot = ui.get_assistant()
-try:
-    everything = series_for(bot)
-except AssistantError as exc:
-    st.error(ui.md(str(exc)), icon=":material/error:")
-    st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
-    st.stop()
-if not everything:
-    st.info("No figures were found in the indexed reports.", icon=":material/info:")
-    st.stop()
+bot, everything = ui.view_or_stop(series_for, "No figures were found in the indexed reports.")
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 query = c1.text_input("Find a measure", key="fg_search", placeholder="e.g. external residential care")
