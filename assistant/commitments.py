@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .passages import clean_inline, sentence_spans
+from .passages import clean_inline, in_document_order, sentence_spans
 from .periods import parse_due, parse_recurrence, valid_month
 from .types import Citation, Passage
 
@@ -442,8 +442,7 @@ def extract_commitments(passages: Iterable[Passage] | Mapping[str, Passage]) -> 
     Accepts a list of passages or the index's `{id: passage}` mapping. Malformed rows
     (missing columns, merged cells, stray tabs) give what can be read; they never raise.
     """
-    items = list(passages.values()) if isinstance(passages, Mapping) else list(passages)
-    items.sort(key=lambda p: (p.source, p.char_start, p.char_end))
+    items = in_document_order(passages)
     out: list[Commitment] = []
     states: dict[str, _SourceState] = {}
     for p in items:

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .commitments import LARGE_INDEX, is_action_row
-from .passages import clean_inline, is_value, sentence_spans
+from .passages import clean_inline, in_document_order, is_value, sentence_spans
 from .periods import PERIOD_RE, date_key, normalise_period, period_key
 from .types import Citation, Passage
 
@@ -485,8 +485,7 @@ def _table_values(p: Passage, state: _TableState) -> list[FigureValue]:
 
 def extract_figures(passages: Iterable[Passage] | Mapping[str, Passage]) -> list[FigureValue]:
     """Every change phrase and table value in the passages, in document order. Never raises on odd input."""
-    items = list(passages.values()) if isinstance(passages, Mapping) else list(passages)
-    items.sort(key=lambda p: (p.source, p.char_start, p.char_end))
+    items = in_document_order(passages)
     out: list[FigureValue] = []
     states: dict[str, _TableState] = {}
     for p in items:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .types import Passage
@@ -546,6 +547,12 @@ class Splitter:
             labels = [h for h in self.table.header if h][-len(values):]
             pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
             self._emit(cells[0].start, end, "row", self._row_context(pairs, cells), pairs)
+
+
+def in_document_order(passages: "Iterable[Passage] | Mapping[str, Passage]") -> list[Passage]:
+    """Passages (a list or the index's {id: passage} mapping) sorted by source, then position."""
+    items = list(passages.values()) if isinstance(passages, Mapping) else list(passages)
+    return sorted(items, key=lambda p: (p.source, p.char_start, p.char_end))
 
 
 def split_document(text: str, source: str, max_chars: int = 420) -> list[Passage]:

@@ -453,6 +453,26 @@ def render_citation(bot: Assistant, c: Citation, key: str, related: bool = False
 
 
 @st.dialog("Source report", width="large")
+def show_in_context(bot: Assistant, c: Citation, context_chars: int) -> None:
+    """The cited span inside the report text around it: the span lightly marked, `c.highlights`
+    (offsets within the span) darker. A report changed since indexing gets a warning."""
+    try:
+        full = bot.source_text(c.source)
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        st.stop()
+    if full[c.char_start:c.char_end] != c.text:
+        st.warning("This report has changed since it was indexed, so the highlight may be misplaced. "
+                   "Rebuild the index (`assistant ingest`) to refresh it.")
+    start, end = max(0, c.char_start - context_chars), min(len(full), c.char_end + context_chars)
+    marks = [([(c.char_start - start, c.char_end - start)], "pa-cited")]
+    if c.highlights:
+        marks.append(([(c.char_start - start + s, c.char_start - start + e) for s, e in c.highlights], "pa-used"))
+    # highlight_html escapes every character of the report text; only our <mark> tags are HTML.
+    st.html('<div class="pa-passage">' + ("… " if start else "") + highlight_html(full[start:end], marks)
+            + (" …" if end < len(full) else "") + "</div>")
+
+
 def show_report(bot: Assistant, c: Citation) -> None:
     """The whole report text, the cited passage highlighted and scrolled into view."""
     st.markdown(f"**{md(c.title)}**")

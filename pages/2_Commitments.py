@@ -7,7 +7,6 @@ import streamlit as st
 from assistant import ui
 from assistant.cli_views import commitments_csv
 from assistant.commitments import Commitment, commitments_for, plans, search_commitments
-from assistant.errors import AssistantError
 from assistant.periods import valid_month
 from assistant.types import Citation
 
@@ -81,22 +80,9 @@ st.caption(ui.md(f"{c.title} — {c.organisation}, {ui.human_date(c.published)} 
 st.markdown("**Verbatim text**")
 st.text(c.text)
 
-try:
-    full = bot.source_text(c.source)
-except AssistantError as exc:
-    st.error(ui.md(str(exc)), icon=":material/error:")
-    st.stop()
-if full[c.char_start:c.char_end] != c.text:
-    st.warning("This report has changed since it was indexed, so the highlight may be misplaced. "
-               "Rebuild the index (`assistant ingest`) to refresh it.")
-start, end = max(0, c.char_start - CONTEXT_CHARS), min(len(full), c.char_end + CONTEXT_CHARS)
-snippet = full[start:end]
-st.markdown("**In the report** (the commitment highlighted)")
-# highlight_html escapes every character of the report text; only our <mark> tags are HTML.
-st.html('<div class="pa-passage">' + ("… " if start else "")
-        + ui.highlight_html(snippet, [([(c.char_start - start, c.char_end - start)], "pa-cited")])
-        + (" …" if end < len(full) else "") + "</div>")
 citation = Citation(marker=1, source=c.source, title=c.title, organisation=c.organisation, published=c.published,
                     section=c.section, char_start=c.char_start, char_end=c.char_end, text=c.text, score=1.0)
+st.markdown("**In the report** (the commitment highlighted)")
+ui.show_in_context(bot, citation, CONTEXT_CHARS)
 if st.button("Read it in the full report", icon=":material/article:", key="cm_open"):
     ui.show_report(bot, citation)

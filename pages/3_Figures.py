@@ -6,9 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from assistant import ui
-from assistant.errors import AssistantError
 from assistant.figures import Series, search_series, series_for
-from assistant.types import Citation
 
 CONTEXT_CHARS = 400
 
@@ -82,23 +80,7 @@ ui.inject_css()
 st.caption(ui.md(f"{v.title} — {v.organisation}, {ui.human_date(v.published)} · {v.source}, "
                  f"characters {v.char_start:,}–{v.char_end:,}"))
 st.text(v.text)
-try:
-    full = bot.source_text(v.source)
-except AssistantError as exc:
-    st.error(ui.md(str(exc)), icon=":material/error:")
-    st.stop()
-if full[v.char_start:v.char_end] != v.text:
-    st.warning("This report has changed since it was indexed, so the highlight may be misplaced. "
-               "Rebuild the index (`assistant ingest`) to refresh it.")
-start, end = max(0, v.char_start - CONTEXT_CHARS), min(len(full), v.char_end + CONTEXT_CHARS)
-marks = [([(v.char_start - start, v.char_end - start)], "pa-cited")]
-if v.value_start >= 0:
-    marks.append(([(v.value_start - start, v.value_end - start)], "pa-used"))
-# highlight_html escapes every character of the report text; only our <mark> tags are HTML.
-st.html('<div class="pa-passage">' + ("… " if start else "") + ui.highlight_html(full[start:end], marks)
-        + (" …" if end < len(full) else "") + "</div>")
-citation = Citation(marker=1, source=v.source, title=v.title, organisation=v.organisation, published=v.published,
-                    section=v.section, char_start=v.char_start, char_end=v.char_end, text=v.text, score=1.0,
-                    highlights=[(v.value_start - v.char_start, v.value_end - v.char_start)] if v.value_start >= 0 else [])
+citation = v.to_citation(1)
+ui.show_in_context(bot, citation, CONTEXT_CHARS)
 if st.button("Read it in the full report", icon=":material/article:", key="fg_open"):
     ui.show_report(bot, citation)
