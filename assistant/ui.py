@@ -452,7 +452,6 @@ def render_citation(bot: Assistant, c: Citation, key: str, related: bool = False
             show_report(bot, c)
 
 
-@st.dialog("Source report", width="large")
 def show_in_context(bot: Assistant, c: Citation, context_chars: int) -> None:
     """The cited span inside the report text around it: the span lightly marked, `c.highlights`
     (offsets within the span) darker. A report changed since indexing gets a warning."""
@@ -473,6 +472,7 @@ def show_in_context(bot: Assistant, c: Citation, context_chars: int) -> None:
             + (" …" if end < len(full) else "") + "</div>")
 
 
+@st.dialog("Source report", width="large")
 def show_report(bot: Assistant, c: Citation) -> None:
     """The whole report text, the cited passage highlighted and scrolled into view."""
     st.markdown(f"**{md(c.title)}**")
