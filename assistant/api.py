@@ -167,6 +167,20 @@ class Assistant:
         self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
         commitments_for(self), series_for(self)  # read once per index, used by answers
 
+    def index_state(self) -> str:
+        """"" when the index loads; otherwise why not, in one sentence (none yet, or incomplete)."""
+        from .errors import IndexCorrupt, IndexMissing
+        from .index import build_estimate
+        from .settings import shown_path
+
+        try:
+            _ = self.index
+        except IndexMissing:
+            return f"No index yet in {shown_path(self.settings.index)}{build_estimate(self.settings)}."
+        except IndexCorrupt:
+            return f"The index in {shown_path(self.settings.index)} is incomplete."
+        return ""
+
     def reload(self) -> None:
         with self._lock:
             self._index = None
@@ -192,9 +206,9 @@ class Assistant:
         from .index import IndexPaths, cached_text
         from .load import file_hash, load_document, read_catalog
 
-        corpus = Path(self.settings.corpus).resolve()
+        corpus = self.settings.corpus
         path = (corpus / source).resolve()
-        if corpus.resolve() not in path.parents or not path.is_file():
+        if corpus not in path.parents or not path.is_file():
             raise UnreadableDocument(source, f"is not a file in the corpus folder {corpus}")
         data = path.read_bytes()
         if path.suffix.lower() not in (".txt", ".md"):

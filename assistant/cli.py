@@ -12,28 +12,10 @@ from typing import Any
 
 import click
 
-from .cli_common import common, settings_from as _settings
+from .cli_common import Bar, common, open_library, settings_from as _settings
 from .errors import AssistantError
 
 EXIT_ERROR = 1
-
-
-class _Bar:
-    """A one-line progress bar on stderr; plain lines when stderr is not a terminal."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / total) if total else width
-        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        if self.tty:
-            click.echo("\r" + line, nl=done >= total, err=True)
-        elif done >= total or stage != self.last:
-            click.echo(line, err=True)
-        self.last = stage
 
 
 def _filters(source: tuple[str, ...], organisation: tuple[str, ...], year: tuple[int, ...]) -> Any:
@@ -80,7 +62,7 @@ def ingest(corpus: Path | None, index: Path | None) -> None:
     """
     from .api import Assistant
 
-    report = Assistant(_settings(corpus, index)).ingest(progress=_Bar())
+    report = Assistant(_settings(corpus, index)).ingest(progress=Bar())
     click.echo(report.summary())
 
 
@@ -103,9 +85,7 @@ def ask(corpus: Path | None, index: Path | None, questions: tuple[str, ...], as_
       assistant ask --chat "How did Kinship Care numbers change?" "And in external residential care?"
       assistant ask --organisation "Dorset County Council" "What does an in-house foster parent cost?"
     """
-    from .api import Assistant
-
-    bot = Assistant(_settings(corpus, index))
+    bot = open_library(corpus, index)
     filters = _filters(source, organisation, year)
     conversation = bot.conversation(filters)
     for i, q in enumerate(questions):
@@ -137,9 +117,7 @@ def chat(corpus: Path | None, index: Path | None, source: tuple[str, ...], organ
       > How did the number of children in Kinship Care change?
       > And in external residential care?
     """
-    from .api import Assistant
-
-    bot = Assistant(_settings(corpus, index))
+    bot = open_library(corpus, index)
     conversation = bot.conversation(_filters(source, organisation, year))
     click.echo("Loading the index and model…", err=True)
     bot.warm()
@@ -177,10 +155,9 @@ def eval_(corpus: Path | None, index: Path | None, file: Path, as_json: bool) ->
       assistant eval ../shared/eval/questions.jsonl
     """
     from . import evaluate
-    from .api import Assistant
 
-    bot = Assistant(_settings(corpus, index))
-    report = evaluate.run(bot, file, progress=lambda d, n: _Bar()("Asking", d, n) if sys.stderr.isatty() else None)
+    bot = open_library(corpus, index)
+    report = evaluate.run(bot, file, progress=lambda d, n: Bar()("Asking", d, n) if sys.stderr.isatty() else None)
     failures = [r for r in report.results if r.failures]
     click.echo(f"{len(report.results)} questions, {len(failures)} with a failure:")
     for r in failures:
@@ -201,9 +178,7 @@ def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
     Example:
       assistant docs
     """
-    from .api import Assistant
-
-    documents = Assistant(_settings(corpus, index)).index.documents
+    documents = open_library(corpus, index).index.documents
     rows = sorted(documents.values(), key=lambda d: d.get("published", ""))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
@@ -244,7 +219,7 @@ def check(corpus: Path | None, index: Path | None, fix: bool) -> None:
     """
     from .api import Assistant
 
-    report = Assistant(_settings(corpus, index)).check(fix=fix, progress=_Bar())
+    report = Assistant(_settings(corpus, index)).check(fix=fix, progress=Bar())
     click.echo(report.summary())
     if not report.ok:
         sys.exit(EXIT_ERROR)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .cli_common import common, settings_from as _settings
+from .cli_common import Bar, common, settings_from as _settings
 from .errors import AssistantError
 
 EXIT_ERROR = 1
@@ -23,9 +23,8 @@ EXIT_ERROR = 1
 
 def _assistant(corpus: Path | None, index: Path | None) -> Any:
     from .api import Assistant
-    from .cli import _Bar  # at call time, when both modules are fully loaded
 
-    return Assistant(_settings(corpus, index)), _Bar()
+    return Assistant(_settings(corpus, index)), Bar()
 
 
 def _fail(message: str) -> None:
@@ -37,11 +36,15 @@ def _fail(message: str) -> None:
 @common
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace a report of the same name already in the corpus folder.")
-def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replace: bool) -> None:
+@click.option("--force", is_flag=True, help="Add a file even when its content is already in the library under "
+                                            "another name.")
+def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replace: bool, force: bool) -> None:
     """Copy report files into the corpus folder and index them (PDF, DOCX, HTML, TXT, MD; 25 MB each).
 
     Names are made safe ("Annual Report 2024.pdf" is stored as Annual-Report-2024.pdf). A name
-    already in the folder is kept unless --replace is given. A file that cannot be read
+    already in the folder is kept unless --replace is given. A file whose content is already
+    in the library under another name is not added (answers would cite the same passage twice)
+    unless --force is given. A file that cannot be read
     (scanned PDF, corrupt, not UTF-8) is named with the reason and not kept. The exit status
     is 1 when any file was not added.
 
@@ -65,7 +68,8 @@ def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replac
         except OSError as exc:
             click.echo(f"{path} was not added: {exc.strerror or exc}.", err=True)
             failed = True
-    result = documents.add_documents(bot, inputs, replace=replace, progress=bar) if inputs else documents.AddResult()
+    result = (documents.add_documents(bot, inputs, replace=replace, progress=bar, force=force) if inputs
+              else documents.AddResult())
     for name in result.added:
         click.echo(f"Added {name}")
     for name in result.replaced:
@@ -74,11 +78,14 @@ def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replac
         click.echo(message, err=True)
     for name in result.conflicts:
         click.echo(f"{name} is already in the corpus folder; it was kept. Use --replace to replace it.", err=True)
+    for name, (same, _) in result.duplicates.items():
+        click.echo(f"{name} was not added: its content is already in the library as {same}. "
+                   "Use --force to add it anyway.", err=True)
     if result.summary:
         click.echo(result.summary.splitlines()[0])
     if result.error:
         _fail(result.error)
-    if failed or result.rejected or result.conflicts:
+    if failed or result.rejected or result.conflicts or result.duplicates:
         sys.exit(EXIT_ERROR)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from .cli_common import common, settings_from as _settings
+from .cli_common import common, open_library
 from .errors import AssistantError
 from .periods import valid_month
 
@@ -28,14 +28,10 @@ CSV_FIELDS = ["plan", "foundation", "priority", "action", "lead", "lead_normalis
 
 
 def _assistant(corpus: Path | None, index: Path | None) -> Any:
-    from .api import Assistant
-
-    bot = Assistant(_settings(corpus, index))
     try:
-        _ = bot.index  # loads the index (not the model); a missing index is a one-line error
+        return open_library(corpus, index)  # the index, built once if there is none; not the model
     except AssistantError as exc:
         raise click.ClickException(str(exc)) from exc
-    return bot
 
 
 def _check_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -38,7 +38,8 @@ from typing import Any
 
 from .errors import (AssistantError, BadCatalogEntry, CorpusNotFound, CorpusNotWritable, DocumentNotFound, FileExists,
                      FileTooLarge, LastDocument, UnreadableDocument, UnsupportedFile)
-from .load import CATALOG, SUPPORTED_SUFFIXES, corpus_files, source_name
+from .load import CATALOG, SUPPORTED_SUFFIXES, corpus_files, file_hash, source_name
+from .settings import library_path
 
 MAX_UPLOAD_MB = 25  # per file; keep in step with server.maxUploadSize in .streamlit/config.toml
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
@@ -88,7 +89,7 @@ def document_path(corpus: Path | str, source: str) -> Path:
     DocumentNotFound when there is no such file, or the name points outside the folder or at a
     hidden file; UnsupportedFile when it is not a type the assistant reads.
     """
-    corpus = Path(corpus).resolve()
+    corpus = library_path(corpus)
     parts = [p for p in str(source or "").replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or any(p == ".." or p.startswith(".") for p in parts) or Path(str(source)).is_absolute():
         raise DocumentNotFound(f"“{source}” is not a document name in the corpus folder {corpus}; "
@@ -310,7 +311,7 @@ def update_catalog(corpus: Path | str, source: str, fields: Mapping[str, Any]) -
 
 def _lock_path(corpus: Path) -> str:
     # Outside the corpus folder, so no stray lock file sits among the reports.
-    digest = hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:16]
+    digest = hashlib.sha1(str(library_path(corpus)).encode()).hexdigest()[:16]
     return str(Path(tempfile.gettempdir()) / f"plan-assistant-catalog-{digest}.lock")
 
 
@@ -383,31 +384,66 @@ class AddResult:
     added: list[str] = field(default_factory=list)  # stored names, now indexed
     replaced: list[str] = field(default_factory=list)  # stored names whose earlier version was replaced
     conflicts: dict[str, bytes] = field(default_factory=dict)  # name taken: waiting for an explicit replace
+    # Same content as a report already in the library, so not added (answers would cite it twice):
+    # stored name -> (the report it duplicates, the bytes, kept for an explicit "add anyway").
+    duplicates: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)  # one message per file not added (name and reason)
     summary: str = ""  # the ingest's summary, when it ran
     error: str | None = None  # the ingest failed: nothing was added (every file was put back as it was)
 
 
+def content_owners(bot: Any) -> dict[str, str]:
+    """Content hash -> report name, for every report in the library (indexed or only in the folder)."""
+    corpus = library_path(bot.settings.corpus)
+    owners: dict[str, str] = {}
+    try:
+        indexed = bot.index.documents
+    except AssistantError:
+        indexed = {}
+    for source, d in indexed.items():
+        if d.get("sha256"):
+            owners.setdefault(d["sha256"], source)
+    for path in corpus_files(corpus):
+        source = source_name(corpus, path)
+        if source not in indexed:  # put there by hand and not indexed yet: hash it now
+            try:
+                owners.setdefault(file_hash(path.read_bytes()), source)
+            except OSError:
+                continue
+    return owners
+
+
 def add_documents(bot: Any, files: Iterable[tuple[str, bytes]], replace: bool = False,
-                  progress: Progress | None = None) -> AddResult:
+                  progress: Progress | None = None, force: bool = False) -> AddResult:
     """Save each (name, bytes) with save_upload, then ingest once.
 
-    A file the ingest cannot read (scanned or encrypted PDF, corrupt file, text that is not
-    UTF-8) is taken out of the corpus folder again, and named in `rejected` with the reason
-    from IngestReport.problems; when it was replacing a file, the earlier version is put back.
-    `bot` is an Assistant (anything with .settings.corpus and .ingest(progress=...)).
+    A file whose content is already in the library under another name is not saved (it is
+    listed in `duplicates` with the report it repeats) unless `force`. A file the ingest cannot
+    read (scanned or encrypted PDF, corrupt file, text that is not UTF-8) is taken out of the
+    corpus folder again, and named in `rejected` with the reason from IngestReport.problems;
+    when it was replacing a file, the earlier version is put back.
+    `bot` is an Assistant (anything with .settings.corpus, .index and .ingest(progress=...)).
     """
-    corpus = Path(bot.settings.corpus)
+    corpus = library_path(bot.settings.corpus)
     result = AddResult()
     saved: dict[str, bytes | None] = {}  # stored name -> the bytes it replaced (None: a new file)
+    owners: dict[str, str] | None = None
     for name, data in files:
         try:
             safe = sanitise_filename(name)
             if safe in saved:
                 raise FileExists(safe, "")  # two uploads with one name: the second one asks
+            if not force:
+                owners = content_owners(bot) if owners is None else owners
+                same = owners.get(file_hash(bytes(data)))
+                if same is not None and same != safe:
+                    result.duplicates[safe] = (same, bytes(data))
+                    continue
             old = corpus / safe
             previous = old.read_bytes() if replace and old.is_file() else None
             save_upload(corpus, name, data, replace=replace)
+            if owners is not None:
+                owners.setdefault(file_hash(bytes(data)), safe)  # a second copy in the same batch repeats it
         except FileExists as exc:
             result.conflicts[exc.name] = bytes(data)
             continue
@@ -464,7 +500,7 @@ def remove_and_reindex(bot: Any, source: str, progress: Progress | None = None) 
     LastDocument when it is the only report (an index cannot be empty). When the ingest
     fails, the file is put back and the error raised.
     """
-    corpus = Path(bot.settings.corpus)
+    corpus = library_path(bot.settings.corpus)
     path = document_path(corpus, source)
     others = [p for p in corpus_files(corpus) if source_name(corpus, p) != source_name(corpus, path)]
     if not others:

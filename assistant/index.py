@@ -29,9 +29,9 @@ from typing import Any
 
 from .errors import AssistantError, EmptyCorpus, IndexBusy, IndexCorrupt, IndexMissing, UnreadableDocument
 from .glossary import Glossary, find_acronyms
-from .load import corpus_files, file_hash, load_document, read_catalog, source_name
+from .load import TEXT_SUFFIXES, corpus_files, file_hash, load_document, read_catalog, source_name
 from .passages import split_document
-from .settings import Settings
+from .settings import Settings, shown_path
 from .types import Document, Passage
 
 INDEX_VERSION = 4
@@ -131,6 +131,15 @@ def read_manifest(paths: IndexPaths) -> dict[str, Any] | None:
     return data
 
 
+def no_manifest(settings: Settings, paths: IndexPaths) -> AssistantError:
+    """The error for an index folder without a valid manifest: none built yet, or a build cut short."""
+    if not paths.root.exists() or not (paths.chroma.exists() or any(paths.root.glob("bm25*"))):
+        return IndexMissing(f"No index yet in {shown_path(paths.root)}: build it with `assistant ingest`"
+                            f"{build_estimate(settings)}.")
+    return IndexCorrupt(f"The index in {shown_path(paths.root)} is incomplete (no valid manifest); "
+                        "run `assistant ingest` to repair it.")
+
+
 def _write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -203,6 +212,28 @@ def _node_parser(max_chars: int) -> Any:
 
 
 # --- ingest -------------------------------------------------------------------------------
+
+# For the time a first build will take: the model loads in about 10 s, then two cores embed
+# about 8 KB of text a second (docs/benchmarks.md); a PDF or Word file holds roughly a tenth
+# of its size as text.
+_LOAD_SECONDS = 10
+_TEXT_BYTES_PER_SECOND = 8_000
+_BINARY_TEXT_SHARE = 0.1
+
+
+def build_estimate(settings: Settings) -> str:
+    """ " (about 30 s for the 5 reports in corpus/)", or "" when the corpus folder cannot be read."""
+    try:
+        files = corpus_files(Path(settings.corpus))
+    except AssistantError:
+        return ""
+    if not files:
+        return ""
+    size = sum(f.stat().st_size * (1 if f.suffix.lower() in TEXT_SUFFIXES else _BINARY_TEXT_SHARE) for f in files)
+    seconds = _LOAD_SECONDS + size / _TEXT_BYTES_PER_SECOND
+    about = f"{max(10, round(seconds, -1)):.0f} s" if seconds < 90 else f"{round(seconds / 60):.0f} min"
+    reports = f"{len(files)} report{'' if len(files) == 1 else 's'}"
+    return f" (about {about} for the {reports} in {shown_path(settings.corpus)})"
 
 
 def _lock(paths: IndexPaths) -> Any:
@@ -544,7 +575,7 @@ def check(settings: Settings, fix: bool = False, progress: Progress | None = Non
     paths = IndexPaths(settings.index)
     manifest = read_manifest(paths)
     if manifest is None:
-        raise IndexMissing(f"No complete index in {paths.root}; run `assistant ingest`.")
+        raise no_manifest(settings, paths)
     report = _check(settings, paths, manifest)
     if fix and not report.ok:
         lock = _lock(paths)
@@ -699,9 +730,7 @@ class SearchIndex:
         paths = IndexPaths(settings.index)
         manifest = read_manifest(paths)
         if manifest is None:
-            if not paths.root.exists() or not (paths.chroma.exists() or any(paths.root.glob("bm25*"))):
-                raise IndexMissing(f"No index in {paths.root}; run `assistant ingest` first.")
-            raise IndexCorrupt(f"The index in {paths.root} is incomplete (no valid manifest); run `assistant ingest` to repair it.")
+            raise no_manifest(settings, paths)
         bm25_dir = paths.root / manifest.get("bm25", "bm25")
         if not (bm25_dir / "retriever.json").exists() or not (bm25_dir / ROWS).exists():
             raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,31 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about this size.")
+
+    @field_validator("corpus", "index", mode="after")
+    @classmethod
+    def _absolute(cls, folder: Path) -> Path:
+        return library_path(folder)
+
+
+def library_path(folder: Path | str) -> Path:
+    """The one way a user's folder becomes the path the library works with.
+
+    `~` is expanded, a relative folder is taken from the current directory and symlinks are
+    resolved, so "corpus", "./corpus", "$PWD/corpus", "~/x/corpus" and a link to it all name
+    the same folder, and paths built from it compare equal everywhere.
+    """
+    return Path(folder).expanduser().resolve()
+
+
+def shown_path(folder: Path | str) -> str:
+    """A folder as a person typed it: relative to the current directory when it lies inside it ("index/")."""
+    path = Path(folder)
+    try:
+        path = path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    return path.as_posix().rstrip("/") + "/"
 
 
 @lru_cache(maxsize=1)

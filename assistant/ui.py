@@ -80,11 +80,9 @@ def _assistant_for(key: str, _settings: Settings) -> Assistant:
 def get_assistant(settings: Settings | None = None) -> Assistant:
     """One Assistant (index + model) per server process and configuration, shared by every session.
 
-    Corpus and index paths are made absolute first: Assistant.source_text fails on a relative
-    corpus path (the default "corpus"), and absolute paths also survive a change of directory.
+    Settings hold absolute folders (settings.library_path), so a change of directory is harmless.
     """
     s = settings or Settings()
-    s = s.model_copy(update={"corpus": Path(s.corpus).resolve(), "index": Path(s.index).resolve()})
     return _assistant_for(s.model_dump_json(), s)
 
 
@@ -707,6 +705,8 @@ def record_added(area: str, result: documents.AddResult) -> None:
         notify(area, "error", message)
     if result.conflicts:
         st.session_state.setdefault(f"pa-pending-{area}", {}).update(result.conflicts)
+    if result.duplicates:
+        st.session_state.setdefault(f"pa-duplicates-{area}", {}).update(result.duplicates)
 
 
 def _titles(bot: Assistant) -> dict[str, str]:
@@ -733,9 +733,11 @@ def upload_panel(bot: Assistant, area: str, label: str = "Add reports") -> None:
 
 
 def pending_replacements(bot: Assistant, area: str) -> None:
-    """Uploads whose name is taken: say so, and replace only when asked."""
+    """Uploads whose name is taken, or whose content is already in the library: say so, and
+    replace or add only when asked."""
     pending: dict[str, bytes] = st.session_state.get(f"pa-pending-{area}", {})
-    titles = _titles(bot) if pending else {}
+    duplicates: dict[str, tuple[str, bytes]] = st.session_state.get(f"pa-duplicates-{area}", {})
+    titles = _titles(bot) if pending or duplicates else {}
     for name in list(pending):
         k = doc_key(name)
         with st.container(border=True, key=f"pending-{area}-{k}"):
@@ -756,6 +758,29 @@ def pending_replacements(bot: Assistant, area: str) -> None:
             if keep:
                 pending.pop(name)
                 notify(area, "info", f"Kept the existing {name}; the uploaded copy was discarded.")
+                st.rerun()
+    for name in list(duplicates):
+        same, data = duplicates[name]
+        k = doc_key(name)
+        with st.container(border=True, key=f"duplicate-{area}-{k}"):
+            title = titles.get(same)
+            st.warning(md(f"{name} was not added: its content is already in the library as {same}"
+                          + (f" (“{title}”)" if title and title != same else "")
+                          + ". A second copy would make answers cite the same passage twice."),
+                       icon=":material/content_copy:")
+            with st.container(horizontal=True, gap="small"):
+                anyway = st.button("Add it anyway", key=f"add-anyway-{area}-{k}", icon=":material/add:")
+                drop = st.button("Don't add it", key=f"drop-duplicate-{area}-{k}", type="primary",
+                                 icon=":material/close:")
+            if anyway:
+                bar, progress = progress_bar("Adding and indexing…")
+                result = documents.add_documents(bot, [(name, duplicates.pop(name)[1])], force=True, progress=progress)
+                bar.empty()
+                record_added(area, result)
+                st.rerun()
+            if drop:
+                duplicates.pop(name)
+                notify(area, "info", f"{name} was not added; {same} stays as it is.")
                 st.rerun()
 
 

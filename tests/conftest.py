@@ -16,6 +16,22 @@ from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+# Built artefacts, caches and data that a fresh clone does not have.
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "__pycache__",
+                                    ".pytest_cache", "*.egg-info")
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project as a fresh clone has it (no index), its .venv linked in and ../shared
+    beside it: commands run from its root use the default folders corpus/ and index/."""
+    dest = tmp_path / "plan-assistant"
+    shutil.copytree(ROOT, dest, ignore=NOT_COPIED)
+    (dest / "index").mkdir()
+    shutil.copy(ROOT / "index" / "README.md", dest / "index" / "README.md")
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "shared").symlink_to((ROOT.parent / "shared").resolve())
+    return dest
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,9 @@ def test_missing_index_and_empty_corpus(tmp_path: Path) -> None:
     empty = tmp_path / "corpus"
     empty.mkdir()
     assert_clean_error(run("ask", "--corpus", str(empty), "--index", str(tmp_path / "index"), "How many?"),
-                       "No index .* run `assistant ingest`")
+                       "No readable documents")
+    assert_clean_error(run("check", "--corpus", str(empty), "--index", str(tmp_path / "index")),
+                       r"No index yet in .*: build it with `assistant ingest`\.$")
     assert_clean_error(run("ingest", "--corpus", str(empty), "--index", str(tmp_path / "index")), "No readable documents")
     assert_clean_error(run("ingest", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index")),
                        "does not exist")
@@ -95,3 +97,18 @@ def test_text_prints_what_citations_index_into(settings: Settings) -> None:
     assert proc.returncode == 0
     assert proc.stdout == (Path(settings.corpus) / "children-in-care-programme-scrutiny-2023.txt").read_text(encoding="utf-8")
     assert_clean_error(run("text", "../etc/passwd", settings=settings), "not a file in the corpus folder")
+
+
+def test_first_question_builds_the_index_once(small_corpus: Settings) -> None:
+    """No index yet: `ask` says so in words, builds it with a progress bar, then answers; the next ask just answers."""
+    check = run("check", settings=small_corpus)
+    assert_clean_error(check, r"No index yet in .*index/?: build it with `assistant ingest` "
+                              r"\(about \d+ s for the 2 reports in .*corpus/\)\.$")
+    first = run("ask", "How many children were in external residential care?", settings=small_corpus)
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"No index yet in .*index/ \(about \d+ s for the 2 reports in .*corpus/\)\. Building it once now",
+                     first.stderr), first.stderr
+    assert "Embedding passages" in first.stderr and "Indexed 2 new" in first.stderr
+    assert "[1]" in first.stdout and "Traceback" not in first.stderr
+    second = run("ask", "How many children were in external residential care?", settings=small_corpus)
+    assert second.returncode == 0 and second.stderr == "" and second.stdout == first.stdout

@@ -337,3 +337,28 @@ def test_cli_add_catalog_remove(small_corpus: Settings, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert not (corpus / "Riverside-Youth-Hub.txt").exists()
     assert "Riverside-Youth-Hub.txt" not in {d["source"] for d in Assistant(small_corpus).documents()}
+
+
+def test_a_copy_under_another_name_is_skipped_unless_forced(small_corpus: Settings, tmp_path: Path) -> None:
+    """`cp report.txt copy.txt && assistant add copy.txt` names the report it repeats and adds nothing."""
+    Assistant(small_corpus).ingest()
+    corpus = Path(small_corpus.corpus)
+    original = "dundee-our-promise-2020-23-impact-summary.txt"
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes((corpus / original).read_bytes())
+
+    msg = one_line_error(run(small_corpus, "add", str(copy)))
+    assert msg == f"copy.txt was not added: its content is already in the library as {original}. " \
+                  "Use --force to add it anyway."
+    assert not (corpus / "copy.txt").exists()
+    assert "copy.txt" not in {d["source"] for d in Assistant(small_corpus).documents()}
+
+    # Two copies of new content in one call: the first is added, the second repeats it.
+    twin = tmp_path / "twin.txt"
+    twin.write_bytes(RIVERSIDE)
+    result = documents.add_documents(Assistant(small_corpus), [("hub.txt", RIVERSIDE), ("twin.txt", RIVERSIDE)])
+    assert result.added == ["hub.txt"] and result.duplicates == {"twin.txt": ("hub.txt", RIVERSIDE)}
+
+    proc = run(small_corpus, "add", "--force", str(copy))
+    assert proc.returncode == 0, proc.stderr
+    assert "Added copy.txt" in proc.stdout and (corpus / "copy.txt").exists()

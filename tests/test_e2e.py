@@ -71,16 +71,20 @@ class Server:
                 self.process.wait(timeout=5)
 
 
-def start_server(settings: Settings, log: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """`streamlit run app.py` on a free port, pointed at `settings`' corpus and index; waits for /_stcore/health."""
+def start_server(settings: Settings | None, log: Path, extra_env: dict[str, str] | None = None,
+                 project: Path = ROOT) -> Server:
+    """`streamlit run app.py` on a free port in `project`, pointed at `settings`' corpus and index (None: no
+    ASSISTANT_* variables, so the default folders of `make run`); waits for /_stcore/health."""
     port = free_port()
-    env = {**os.environ, "ASSISTANT_CORPUS": str(settings.corpus), "ASSISTANT_INDEX": str(settings.index),
-           "PYTHONFAULTHANDLER": "1", **(extra_env or {})}  # faulthandler: stacks on SIGABRT, for dump_threads
-    cmd = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port),
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    if settings is not None:
+        env.update(ASSISTANT_CORPUS=str(settings.corpus), ASSISTANT_INDEX=str(settings.index))
+    env.update(PYTHONFAULTHANDLER="1", **(extra_env or {}))  # faulthandler: stacks on SIGABRT, for dump_threads
+    cmd = [str(project / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     started = time.perf_counter()
     out = log.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", proc, log, started)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -252,6 +256,65 @@ def test_hostile_report_text_stays_text_in_the_browser(tmp_path: Path) -> None:
                 assert alerts == []
             except BaseException:
                 page.screenshot(path=str(ARTIFACTS / "e2e-failure-hostile.png"), full_page=True)
+                print(f"\n--- streamlit log and thread stacks ---\n{server.dump_threads()}")
+                raise
+            finally:
+                context.close()
+    finally:
+        server.stop()
+
+
+def test_manage_reports_with_make_run_defaults(project_copy: Path, tmp_path: Path) -> None:
+    """From `make run`'s defaults (relative corpus/ and index/ in the project root): add a report on the
+    Manage reports page, edit its catalog details, then remove it, each visible in the browser."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    built = subprocess.run([".venv/bin/assistant", "ingest"], cwd=project_copy, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    upload = tmp_path / "Harbour Play Survey.txt"
+    upload.write_text("Harbour play survey\n\nThe harbour play survey counted 57 play areas in 2024, of which "
+                      "12 need new surfacing.\n", encoding="utf-8")
+    corpus = project_copy / "corpus"
+    server = start_server(None, tmp_path / "streamlit.log", project=project_copy)
+    try:
+        with sync_playwright() as p:
+            context = launch_browser(p, tmp_path / "profile")
+            page = context.new_page()
+            try:
+                page.goto(server.url + "/Manage_reports", wait_until="domcontentloaded", timeout=120_000)
+                expect(page.get_by_text("Reports in the library (5)")).to_be_visible(timeout=120_000)
+
+                page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(upload))
+                expect(page.get_by_text("Added and indexed: Harbour-Play-Survey.txt")).to_be_visible(timeout=180_000)
+                expect(page.get_by_text("Reports in the library (6)")).to_be_visible()
+                assert (corpus / "Harbour-Play-Survey.txt").is_file()
+
+                card = page.locator("[class*='st-key-doc-']").filter(has_text="file Harbour-Play-Survey.txt")
+                card.get_by_role("button", name="Edit details").click()
+                card.get_by_label("Title").fill("Harbour play areas survey 2024")
+                card.get_by_label("Organisation").fill("Riverbank District Council")
+                card.get_by_role("button", name="Save details").click()
+                expect(page.get_by_text("Saved the details of Harbour-Play-Survey.txt")).to_be_visible(timeout=180_000)
+                expect(card).to_contain_text("Harbour play areas survey 2024")
+                expect(card).to_contain_text("Riverbank District Council")
+                catalog = (corpus / "catalog.toml").read_text(encoding="utf-8")
+                assert 'title = "Harbour play areas survey 2024"' in catalog
+                page.screenshot(path=str(ARTIFACTS / "e2e-5-manage-defaults.png"), full_page=True)
+
+                card.get_by_role("button", name="Remove").click()
+                card.get_by_role("button", name="Yes, remove it").click()
+                expect(page.get_by_text("Removed “Harbour play areas survey 2024” (Harbour-Play-Survey.txt)")
+                       ).to_be_visible(timeout=180_000)
+                expect(page.get_by_text("Reports in the library (5)")).to_be_visible()
+                assert not (corpus / "Harbour-Play-Survey.txt").exists()
+                docs = subprocess.run([".venv/bin/assistant", "docs", "--json"], cwd=project_copy, env=env,
+                                      capture_output=True, text=True, timeout=300)
+                assert docs.returncode == 0 and "Harbour" not in docs.stdout, docs.stderr
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "e2e-failure-manage.png"), full_page=True)
                 print(f"\n--- streamlit log and thread stacks ---\n{server.dump_threads()}")
                 raise
             finally:
