@@ -11,40 +11,42 @@ from typing import Any
 
 import streamlit as st
 
-from assistant import ui
+from assistant.answer.retrieve import Filters
 from assistant.api import Assistant
-from assistant.errors import AssistantError, IndexMissing
-from assistant.retrieve import Filters
+from assistant.core.errors import AssistantError, IndexMissing
+from assistant.core.types import DocumentRecord
+from assistant.ui import components, manage, state
+from assistant.ui import format as fmt
 
-st.set_page_config(page_title=ui.APP_NAME, page_icon=ui.page_icon(), layout="centered",
+st.set_page_config(page_title=fmt.APP_NAME, page_icon=state.page_icon(), layout="centered",
                    initial_sidebar_state="expanded")
 
 
-def load_documents(bot: Assistant) -> list[dict[str, Any]]:
+def load_documents(bot: Assistant) -> list[DocumentRecord]:
     """The indexed documents, building the index first if there is none. Stops the page on failure."""
     try:
         with st.spinner("Loading the reports…"):
             docs = bot.documents()
-            ui.warm_once(bot)
+            state.warm_once(bot)
         return docs
     except IndexMissing:
-        st.info(f"First start: indexing the reports in {ui.md(str(bot.settings.corpus))}. "
+        st.info(f"First start: indexing the reports in {fmt.md(str(bot.settings.corpus))}. "
                 "This happens once and takes about a minute; later starts take seconds.",
                 icon=":material/hourglass_top:")
     except AssistantError as exc:  # corrupt or busy index: say so, offer the repair ingest performs
-        st.error(ui.md(str(exc)), icon=":material/error:")
+        st.error(fmt.md(str(exc)), icon=":material/error:")
         if not st.button("Rebuild the index now", type="primary"):
             st.stop()
     try:
-        summary = ui.ingest_with_progress(bot)
+        summary = components.ingest_with_progress(bot)
         with st.spinner("Loading the language model…"):
             docs = bot.documents()
-            ui.warm_once(bot)
+            state.warm_once(bot)
     except AssistantError as exc:
-        st.error(ui.md(str(exc)), icon=":material/error:")
+        st.error(fmt.md(str(exc)), icon=":material/error:")
         st.button("Try again")
         st.stop()
-    st.success(ui.md(summary), icon=":material/check_circle:")
+    st.success(fmt.md(summary), icon=":material/check_circle:")
     return docs
 
 
@@ -60,53 +62,53 @@ def _drop_missing(key: str, options: Any) -> None:
         st.session_state[key] = [v for v in chosen if v in options]
 
 
-def sidebar_controls(bot: Assistant, chat: ui.ChatSession, docs: list[dict[str, Any]]) -> Any:
+def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentRecord]) -> Any:
     """Example questions, filters, adding reports and the list of indexed reports.
 
     Returns a slot at the top of the sidebar for the New conversation button, which is
     filled at the end of the run, once this run's answer (if any) is in the chat.
     """
-    titles = {d["source"]: d.get("title") or d["source"] for d in docs}
+    titles = {d.source: d.title or d.source for d in docs}
     with st.sidebar:
         slot = st.empty()
 
         st.subheader("Try asking", divider="gray")
-        for i, q in enumerate(ui.EXAMPLE_QUESTIONS):
+        for i, q in enumerate(state.EXAMPLE_QUESTIONS):
             st.button(q, key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
                       icon=":material/chat_bubble:")
 
         st.subheader("Limit answers to", divider="gray")
-        organisations = sorted({d["organisation"] for d in docs})
-        years = sorted({int(d["published"][:4]) for d in docs if str(d.get("published", ""))[:4].isdigit()},
+        organisations = sorted({d.organisation for d in docs})
+        years = sorted({d.year for d in docs if d.year is not None},
                        reverse=True)
         for key, options in (("filter_sources", titles), ("filter_orgs", organisations), ("filter_years", years)):
             _drop_missing(key, options)
         sources = st.multiselect("Reports", list(titles), format_func=lambda s: titles[s], key="filter_sources",
                                  placeholder="All reports")
         orgs = st.multiselect("Organisations", organisations, key="filter_orgs",
-                              format_func=ui.org_label, placeholder="All organisations")
+                              format_func=fmt.org_label, placeholder="All organisations")
         chosen_years = st.multiselect("Years published", years, key="filter_years", placeholder="All years")
         # The next answers respect these; earlier answers keep the filters they were given.
         chat.conversation.filters = Filters(sources=list(sources), organisations=list(orgs),
                                             years=[int(y) for y in chosen_years])
 
         st.subheader(f"Indexed reports ({len(docs)})", divider="gray")
-        ui.show_notices("sidebar")
-        ui.pending_replacements(bot, "sidebar")
+        manage.show_notices("sidebar")
+        manage.pending_replacements(bot, "sidebar")
         with st.expander("Add reports", icon=":material/upload_file:", key="add-reports"):
-            ui.upload_panel(bot, "sidebar", label="Choose files to add")
+            manage.upload_panel(bot, "sidebar", label="Choose files to add")
         st.page_link(MANAGE_PAGE, label="Edit details or remove reports", icon=":material/edit_document:")
-        new = ui.new_sources()
-        for d in sorted(docs, key=lambda d: d["source"] not in new):  # just added first, then newest first
-            badge = " :green-badge[new]" if d["source"] in new else ""
-            st.markdown(f"**{ui.md(titles[d['source']])}**{badge}")
-            when = ui.human_date(str(d.get("published", "")))
-            count = ui.passages_text(d.get("passages", 0))
-            st.caption(ui.md(f"{ui.org_label(d.get('organisation', ''))} · {when} · {count}"))
+        new = manage.new_sources()
+        for d in sorted(docs, key=lambda d: d.source not in new):  # just added first, then newest first
+            badge = " :green-badge[new]" if d.source in new else ""
+            st.markdown(f"**{fmt.md(titles[d.source])}**{badge}")
+            when = fmt.human_date(d.published)
+            count = fmt.passages_text(d.passages)
+            st.caption(fmt.md(f"{fmt.org_label(d.organisation)} · {when} · {count}"))
     return slot
 
 
-def sidebar_finish(chat: ui.ChatSession, new_slot: Any) -> None:
+def sidebar_finish(chat: fmt.ChatSession, new_slot: Any) -> None:
     """The controls that depend on the finished chat: New conversation, and the exports."""
     new_slot.button("New conversation", on_click=chat.reset, icon=":material/add_comment:", width="stretch",
                     disabled=not chat.items, help="Clears this chat; follow-up questions start afresh.",
@@ -117,30 +119,30 @@ def sidebar_finish(chat: ui.ChatSession, new_slot: Any) -> None:
             st.caption("Ask a question first; the export holds every answer with its full citations.")
             return
         left, right = st.columns(2)
-        left.download_button("Markdown", data=ui.export_markdown(chat), file_name="plan-assistant-conversation.md",
+        left.download_button("Markdown", data=fmt.export_markdown(chat), file_name="plan-assistant-conversation.md",
                              mime="text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
                              key="export-md")
-        right.download_button("JSON", data=ui.export_json(chat), file_name="plan-assistant-conversation.json",
+        right.download_button("JSON", data=fmt.export_json(chat), file_name="plan-assistant-conversation.json",
                               mime="application/json", icon=":material/download:", on_click="ignore",
                               width="stretch", key="export-json")
 
 
-def active_filters_text(filters: Filters, docs: list[dict[str, Any]]) -> str:
-    titles = {d["source"]: d.get("title") or d["source"] for d in docs}
+def active_filters_text(filters: Filters, docs: list[DocumentRecord]) -> str:
+    titles = {d.source: d.title or d.source for d in docs}
     parts = [titles.get(s, s) for s in filters.sources] + list(filters.organisations) + [str(y) for y in filters.years]
     return ", ".join(parts)
 
 
-def welcome(docs: list[dict[str, Any]]) -> None:
+def welcome(docs: list[DocumentRecord]) -> None:
     """First view: what the assistant covers and how to use it."""
-    years = sorted(str(d.get("published", ""))[:4] for d in docs if str(d.get("published", ""))[:4].isdigit())
-    orgs = sorted({d.get("organisation", "") for d in docs if d.get("organisation")
-                   and not d["organisation"].lower().startswith("not stated")})
+    years = sorted(d.year for d in docs if d.year is not None)
+    orgs = sorted({d.organisation for d in docs if d.organisation
+                   and not d.organisation.lower().startswith("not stated")})
     span = ""
     if years:
         span = f" published {years[0]}–{years[-1]}" if years[0] != years[-1] else f" published {years[0]}"
     with st.container(border=True):
-        st.markdown(ui.md(f"It covers {len(docs)} reports{span} from {', '.join(orgs) or 'the indexed organisations'}; "
+        st.markdown(fmt.md(f"It covers {len(docs)} reports{span} from {', '.join(orgs) or 'the indexed organisations'}; "
                           "the list is in the sidebar."))
         st.markdown("**How to use it**")
         st.markdown(
@@ -154,15 +156,15 @@ def welcome(docs: list[dict[str, Any]]) -> None:
 
 
 def chat_page() -> None:
-    ui.inject_css()
-    st.title(ui.APP_NAME, anchor=False)
+    components.inject_css()
+    st.title(fmt.APP_NAME, anchor=False)
     st.caption("Answers questions from the indexed council reports only. Every statement carries a numbered "
                "citation to a verbatim passage, and any citation can be opened in the full report.")
 
-    bot = ui.get_assistant()
+    bot = state.get_assistant()
     docs = load_documents(bot)
-    chat = ui.chat_session(bot)
-    store = ui.feedback_store(bot.settings)
+    chat = state.chat_session(bot)
+    store = state.feedback_store(bot.settings)
     new_slot = sidebar_controls(bot, chat, docs)
 
     # Read the question first (the input box is pinned to the bottom wherever it is called),
@@ -175,25 +177,25 @@ def chat_page() -> None:
     for item in chat.items:
         show_exchange(bot, chat, item, store)
     if question is not None:
-        with st.chat_message("user", avatar=ui.USER_AVATAR):
-            st.markdown(ui.md(ui.shorten(question)) or "*(empty question)*")
-        with st.chat_message("assistant", avatar=ui.BOT_AVATAR):
+        with st.chat_message("user", avatar=state.USER_AVATAR):
+            st.markdown(fmt.md(fmt.shorten(question)) or "*(empty question)*")
+        with st.chat_message("assistant", avatar=state.BOT_AVATAR):
             busy = ("Searching the reports (the language model is still loading after a restart, "
-                    "so this answer takes a few seconds longer)…" if ui.still_warming(bot) else "Searching the reports…")
+                    "so this answer takes a few seconds longer)…" if state.still_warming(bot) else "Searching the reports…")
             with st.spinner(busy):
                 item = chat.ask(question)
-            ui.render_answer(bot, chat, item, store)
+            components.render_answer(bot, chat, item, store)
 
     if chat.conversation.filters:
-        st.caption(ui.md(f"Next answers are limited to: {active_filters_text(chat.conversation.filters, docs)}."))
+        st.caption(fmt.md(f"Next answers are limited to: {active_filters_text(chat.conversation.filters, docs)}."))
     sidebar_finish(chat, new_slot)
 
 
-def show_exchange(bot: Assistant, chat: ui.ChatSession, item: ui.ChatItem, store: Any) -> None:
-    with st.chat_message("user", avatar=ui.USER_AVATAR):
-        st.markdown(ui.md(ui.shorten(item.question)) or "*(empty question)*")
-    with st.chat_message("assistant", avatar=ui.BOT_AVATAR):
-        ui.render_answer(bot, chat, item, store)
+def show_exchange(bot: Assistant, chat: fmt.ChatSession, item: fmt.ChatItem, store: Any) -> None:
+    with st.chat_message("user", avatar=state.USER_AVATAR):
+        st.markdown(fmt.md(fmt.shorten(item.question)) or "*(empty question)*")
+    with st.chat_message("assistant", avatar=state.BOT_AVATAR):
+        components.render_answer(bot, chat, item, store)
 
 
 # Pages: this chat first, then every script in pages/ (Feedback and any others), in file order.

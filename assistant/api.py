@@ -6,41 +6,38 @@
     chat = bot.conversation()
     print(chat.ask("What happened to external residential numbers?").answer)
     print(chat.ask("And in Kinship Care?").answer)
+
+The stages it joins live in their own packages: `ingest` (reports -> passages -> index),
+`store` (the index on disk), `views` (commitments and figures), `answer` (question ->
+retrieval -> cited answer).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .answer import (CHANGE_RE, Question, TermCache, answer_from_hits, build_question, named_places, render_commitment,
-                     rerank, timeline, unresolved_reference)
-from .errors import BadQuestion
-from .index import IngestReport, Progress, SearchIndex, ingest
-from .retrieve import Filters, Retriever
-from .settings import Settings, get_settings
-from .types import Answer
-
-
-def check_question(question: str, max_chars: int) -> str:
-    """The question, stripped, or BadQuestion saying what is wrong with it."""
-    if question is None or not str(question).strip():
-        raise BadQuestion("The question is empty; type a question about the reports.")
-    q = " ".join(str(question).split())
-    if len(q) > max_chars:
-        raise BadQuestion(f"The question is {len(q):,} characters long; the limit is {max_chars:,}. Ask something shorter.")
-    letters = [c for c in q if c.isalpha()]
-    if not letters:
-        raise BadQuestion("The question has no words in it; ask about the reports in English.")
-    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
-    if latin < len(letters) / 2:
-        raise BadQuestion("The reports are in English and this question is in another script; please ask in English.")
-    return q
+from .answer.compose import answer_from_hits
+from .answer.question import CHANGE_RE, Question, build_question, check_question, unresolved_reference
+from .answer.rerank import TermCache, named_places, rerank
+from .answer.retrieve import Filters, Retriever
+from .answer.timeline import add_timeline, commitment_statements
+from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
+from .core.settings import Settings, get_settings, shown_path
+from .core.types import Answer, DocumentRecord, Progress
+from .embed import Embedder, make_embedder
+from .ingest.corpus import file_hash, load_document, read_catalog
+from .ingest.glossary import Glossary
+from .ingest.run import IngestReport, build_estimate, check, ingest
+from .store.check import CheckReport
+from .store.paths import IndexPaths
+from .store.search_index import SearchIndex
+from .store.texts import cached_text
+from .views.cache import Views, views_for
+from .views.commitments import Commitment
+from .views.figure_values import Series
 
 
 @dataclass
@@ -59,7 +56,7 @@ class Conversation:
 
     def ask(self, question: str) -> Answer:
         previous = self.turns[-1] if self.turns else None
-        answer, q = self.assistant._ask(question, self.filters, previous)
+        answer, q = self.assistant.answer(question, self.filters, previous)
         self.turns.append(Turn(q, answer))
         return answer
 
@@ -74,18 +71,16 @@ class Assistant:
         self.settings = settings or get_settings()
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
-        self._embedder: Any = None
+        self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
-        self._df: dict[str, int] = {}
         self._stamp = 0.0
+        self._glossary = Glossary([])
         self._terms = TermCache(None)
 
     # --- loading --------------------------------------------------------------------
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            from .embed import make_embedder
-
             self._embedder = make_embedder(self.settings)
         return self._embedder
 
@@ -97,82 +92,21 @@ class Assistant:
                 self._index = None
             if self._index is None:
                 self._stamp = self._manifest_stamp()
-                index = SearchIndex.load(self.settings)
-                self._index, self._df, self._terms = index, index.df, TermCache(index.glossary)
+                try:
+                    index = SearchIndex.load(self.settings)
+                except IndexMissing as exc:
+                    raise self._with_estimate(exc) from None
+                self._index, self._glossary = index, Glossary.from_dicts(index.glossary_entries)
+                self._terms = TermCache(self._glossary)
                 self._retriever = Retriever(index, self.embedder)
             return self._index
 
-    # --- structured views used in answers -----------------------------------------------
-    def _commitment_statements(self, hits: list[Any]) -> dict[str, str]:
-        """For action-plan rows among `hits`: the commitment read from them, as the statement to use."""
-        rows = [h.passage for h in hits if h.passage.kind == "row"]
-        if not rows:
-            return {}
-        from .commitments import commitments_for
-
-        by_passage: dict[str, list[Any]] = {}
-        for c in commitments_for(self):
-            by_passage.setdefault(c.passage_id, []).append(c)
-        return {p.id: "; ".join(render_commitment(c) for c in by_passage[p.id]) for p in rows if p.id in by_passage}
-
-    def _add_timeline(self, answer: Answer, allowed: set[str] | None = None) -> None:
-        """Append the figure series that the cited passages belong to, as a small table with every
-        point cited; points from passages not yet cited (another report's figure) get a citation."""
-        from .answer import Draft, to_citation
-        from .figures import series_for
-        from .retrieve import Hit
-
-        def cited(v: Any) -> bool:
-            return any(c.source == v.source and c.char_start <= v.char_start and v.char_end <= c.char_end
-                       for c in answer.citations)
-
-        best = None
-        for s in series_for(self):
-            n = sum(1 for p in s.points for v in p.citations if cited(v))
-            if n >= 1 and len(s.points) >= 2 and (best is None or n > best[0]):
-                best = (n, s)
-        if not best:
-            return
-        series = best[1]
-        for point in series.points:
-            v = point.citations[0]
-            if cited(v) or len(answer.citations) >= self.settings.max_citations or v.passage_id not in self.index.passages:
-                continue
-            if allowed is not None and v.source not in allowed:
-                continue  # the user's filters hold for the timeline too
-            p = self.index.passages[v.passage_id]
-            draft = Draft(Hit(p, relevance=0.0), [(v.char_start, v.char_end)], "")
-            draft.marker = len(answer.citations) + 1
-            answer.citations.append(to_citation(draft))
-        made = timeline(series, answer.citations)
-        if made:
-            table, answer.series = made
-            answer.answer += "\n\n" + table
-        # A citation added for the table but left out of it (no point located) would be unused.
-        used = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
-        answer.citations = [c for c in answer.citations if c.marker in used]
-
-    def _manifest_stamp(self) -> float:
-        try:
-            return (Path(self.settings.index) / "manifest.json").stat().st_mtime_ns
-        except OSError:
-            return 0.0
-
-    def warm(self) -> None:
-        """Load the index and the model now (otherwise the first question pays for it)."""
-        from .commitments import commitments_for
-        from .figures import series_for
-
-        _ = self.index
-        self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
-        commitments_for(self), series_for(self)  # read once per index, used by answers
+    def _with_estimate(self, exc: IndexMissing) -> IndexMissing:
+        """The store's "no index yet" message, with how long a first build of this corpus takes."""
+        return IndexMissing(f"{str(exc).rstrip('.')}{build_estimate(self.settings)}.")
 
     def index_state(self) -> str:
         """"" when the index loads; otherwise why not, in one sentence (none yet, or incomplete)."""
-        from .errors import IndexCorrupt, IndexMissing
-        from .index import build_estimate
-        from .settings import shown_path
-
         try:
             _ = self.index
         except IndexMissing:
@@ -180,6 +114,22 @@ class Assistant:
         except IndexCorrupt:
             return f"The index in {shown_path(self.settings.index)} is incomplete."
         return ""
+
+    def _manifest_stamp(self) -> float:
+        try:
+            return (Path(self.settings.index) / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            return 0.0
+
+    def views(self) -> Views:
+        """Commitments and figure series of the loaded index (read once per index)."""
+        return views_for(self.index)
+
+    def warm(self) -> None:
+        """Load the index, the model and the views now (otherwise the first question pays for them)."""
+        _ = self.index
+        self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
+        self.views()
 
     def reload(self) -> None:
         with self._lock:
@@ -189,23 +139,30 @@ class Assistant:
     # --- the API --------------------------------------------------------------------
     def ingest(self, progress: Progress | None = None) -> IngestReport:
         """Bring the index in line with the corpus folder (incremental)."""
-        report = ingest(self.settings, progress=progress, embedder=self.embedder if self._embedder else None)
+        report = ingest(self.settings, progress=progress, embedder=self._embedder)
         if not report.nothing_changed:
             self.reload()
         return report
 
-    def documents(self) -> list[dict[str, Any]]:
+    def documents(self) -> list[DocumentRecord]:
         """Indexed documents with title, organisation, date and passage count, newest first."""
-        docs = [dict(d) for d in self.index.documents.values()]
-        return sorted(docs, key=lambda d: d.get("published", ""), reverse=True)
+        return sorted(self.index.documents.values(), key=lambda d: d.published, reverse=True)
+
+    def problems(self) -> dict[str, str]:
+        """Files the last ingest could not read, with the reason (name -> reason)."""
+        return {p["source"]: p["reason"] for p in self.index.manifest.get("problems", [])}
+
+    def commitments(self) -> list[Commitment]:
+        """What the plans commit to: action-plan rows and "We will" statements, in document order."""
+        return self.views().commitments
+
+    def figure_series(self) -> list[Series]:
+        """The figures the reports give, linked into series of one measure over time."""
+        return self.views().series
 
     def source_text(self, source: str) -> str:
         """The full text that citations of `source` index into: the file itself for .txt/.md,
         the extracted text (cached under the index folder) for PDF, Word and HTML."""
-        from .errors import UnreadableDocument
-        from .index import IndexPaths, cached_text
-        from .load import file_hash, load_document, read_catalog
-
         corpus = self.settings.corpus
         path = (corpus / source).resolve()
         if corpus not in path.parents or not path.is_file():
@@ -217,11 +174,12 @@ class Assistant:
                 return cached
         return load_document(corpus, path, read_catalog(corpus), data).text
 
-    def check(self, fix: bool = False, progress: Progress | None = None) -> Any:
+    def check(self, fix: bool = False, progress: Progress | None = None) -> CheckReport:
         """Compare Chroma, BM25 and the manifest; with `fix`, repair any divergence."""
-        from .index import check
-
-        report = check(self.settings, fix=fix, progress=progress)
+        try:
+            report = check(self.settings, fix=fix, progress=progress)
+        except IndexMissing as exc:
+            raise self._with_estimate(exc) from None
         if report.repaired:
             self.reload()
         return report
@@ -231,32 +189,36 @@ class Assistant:
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer one question on its own (no conversation)."""
-        return self._ask(question, filters or Filters(), None)[0]
+        return self.answer(question, filters or Filters(), None)[0]
 
-    def _ask(self, question: str, filters: Filters, previous: Turn | None) -> tuple[Answer, Question]:
+    def answer(self, question: str, filters: Filters, previous: Turn | None) -> tuple[Answer, Question]:
+        """Answer `question` in the light of the previous turn of its conversation; also returns how it was read."""
         text = check_question(question, self.settings.max_question_chars)
         index = self.index
         if filters:
-            filters.check(index)
+            filters.check(index.documents)
         t0 = time.perf_counter()
-        expansion = index.glossary.expand(text)[len(text):].strip()
-        q = build_question(text, self._df, len(index.passages), previous.question if previous else None, expansion)
+        expansion = self._glossary.expand(text)[len(text):].strip()
+        q = build_question(text, index.df, len(index.passages), previous.question if previous else None, expansion)
         if unresolved_reference(q, previous.question if previous else None):
             answer = Answer(question=text, abstained=True, query=q.search_text, answer=(
                 "This question refers back to something (“that”, “it”, “they”) but there is no earlier question in this "
                 "conversation. Ask it in full, e.g. “Who leads the edge of care offer?”."))
             answer.timings_ms = {"retrieve": 0.0, "answer": (time.perf_counter() - t0) * 1000}
             return answer, q
-        hits, _ = self._retriever.search(q.search_text, filters)  # type: ignore[union-attr]
+        assert self._retriever is not None  # set with the index
+        hits, _ = self._retriever.search(q.search_text, filters)
         t1 = time.perf_counter()
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         ranked = rerank(q, hits, self._terms, boost_ids, named_places(q.search_text, index.documents))
-        overrides = self._commitment_statements(ranked[:12])
+        rows = [h for h in ranked[:12] if h.passage.kind == "row"]
+        overrides = commitment_statements(rows, self.views()) if rows else {}
         answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
-                                  self._df, self.settings.rare_term_relevance, overrides)
+                                  index.df, self.settings.rare_term_relevance, overrides)
         if not answer.abstained and CHANGE_RE.search(q.search_text):
-            self._add_timeline(answer, filters.allowed_sources(index.documents) if filters else None)
+            add_timeline(answer, self.views(), index.passages, self.settings.max_citations,
+                         filters.allowed_sources(index.documents) if filters else None)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
         return answer, q

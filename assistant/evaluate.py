@@ -13,12 +13,17 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import BadEvalFile
-from .types import Answer
+from .core.errors import BadEvalFile
+from .core.types import Answer
+from .ingest.corpus import load_document, read_catalog
+
+if TYPE_CHECKING:
+    from .api import Assistant
 
 
 def _norm(text: str) -> str:
@@ -136,10 +141,8 @@ def score(row: dict[str, Any], answer: Answer, source_text: Any) -> Result:
                   grounded, len(answer.citations))
 
 
-def run(assistant: Any, path: Path, progress: Any = None) -> Report:
+def run(assistant: "Assistant", path: Path, progress: Callable[[int, int], None] | None = None) -> Report:
     """Ask every question of `path` (conversations turn by turn) and score the answers."""
-    from .load import load_document, read_catalog
-
     rows = read_questions(path)
     corpus = Path(assistant.settings.corpus)
     catalog = read_catalog(corpus)

@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from assistant.settings import Settings  # noqa: E402
 from test_e2e import ask, launch_browser, start_server, wait_usable  # noqa: E402
+
+from assistant.core.settings import Settings
 
 QUESTIONS = [
     "What happened to external residential numbers?",

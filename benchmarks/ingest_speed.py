@@ -19,10 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.embed import Embedder  # noqa: E402
-from assistant.index import _node_parser, ingest  # noqa: E402
-from assistant.load import load_corpus  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.core.settings import Settings
+from assistant.embed.sbert import SentenceEmbedder
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.pipeline import node_parser
+from assistant.ingest.run import ingest
 
 
 def embed_texts(settings: Settings) -> list[str]:
@@ -32,7 +33,7 @@ def embed_texts(settings: Settings) -> list[str]:
 
     docs = load_corpus(Path(settings.corpus)).documents
     llama_docs = [LlamaDocument(id_=d.source, text=d.text, metadata={**d.meta(), "pages": "[]"}) for d in docs]
-    nodes = _node_parser(settings.max_passage_chars)(llama_docs)
+    nodes = node_parser(settings.max_passage_chars)(llama_docs)
     return [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     base = Settings(corpus=Path(args.corpus))
-    embedder = Embedder(base.model_path, base.embed_batch_size)
+    embedder = SentenceEmbedder(base.model_path, base.embed_batch_size)
     t = time.perf_counter()
     embedder.encode(["warm up"] * 4)
     print(f"model load + warm-up: {time.perf_counter() - t:.2f} s")

@@ -29,10 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import evaluate  # noqa: E402
-from assistant.api import Assistant  # noqa: E402
-from assistant.embed import Embedder  # noqa: E402
-from assistant.onnx_embed import OnnxEmbedder  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.api import Assistant
+from assistant.core.settings import Settings
+from assistant.embed.onnx import OnnxEmbedder
+from assistant.embed.sbert import SentenceEmbedder
 from benchmarks.ingest_speed import embed_texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,9 +49,9 @@ def _fresh_process(backend: str, base: Settings, cache: Path, questions: Path) -
     """In a new process with only this backend: seconds to import, load and encode a first query;
     then the median query-encode milliseconds over the questions (three rounds)."""
     code = (
-        "import json, statistics, sys, time; t = time.perf_counter(); from assistant.embed import Embedder; "
-        "from assistant.onnx_embed import OnnxEmbedder; "
-        "e = Embedder(sys.argv[2]) if sys.argv[1] == 'torch' else OnnxEmbedder(sys.argv[2], cache_dir=sys.argv[3]); "
+        "import json, statistics, sys, time; t = time.perf_counter(); from assistant.embed.sbert import SentenceEmbedder; "
+        "from assistant.embed.onnx import OnnxEmbedder; "
+        "e = SentenceEmbedder(sys.argv[2]) if sys.argv[1] == 'torch' else OnnxEmbedder(sys.argv[2], cache_dir=sys.argv[3]); "
         "e.encode_query('How many children are in care?'); cold = time.perf_counter() - t; "
         "qs = json.load(open(sys.argv[4])); lat = []\n"
         "for q in qs * 3:\n"
@@ -69,7 +69,7 @@ def speed(base: Settings, questions: list[str], repeat: int, tmp: Path) -> dict[
 
     texts = embed_texts(base)
     t = time.perf_counter()
-    torch_e = Embedder(base.model_path, base.embed_batch_size)
+    torch_e = SentenceEmbedder(base.model_path, base.embed_batch_size)
     torch_e.encode(["warm up"] * 4)
     load_torch = time.perf_counter() - t
     t = time.perf_counter()

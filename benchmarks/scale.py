@@ -35,9 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.index import (DF, INDEX_VERSION, ROWS, IndexPaths, chroma_client, chroma_collection,  # noqa: E402
-                             pipeline_signature, write_row_tables)
-from assistant.settings import Settings  # noqa: E402
+from assistant.core.settings import Settings
+from assistant.ingest.pipeline import pipeline_signature
+from assistant.store.chroma import chroma_client, chroma_collection
+from assistant.store.keyword import write_row_tables
+from assistant.store.paths import DF, INDEX_VERSION, ROWS, IndexPaths
 
 QUESTION_FILES = [ROOT / "tests/data/own_questions.jsonl", ROOT.parent / "shared/eval/questions.jsonl"]
 QUESTIONS = [json.loads(line)["question"] for f in QUESTION_FILES if f.exists()
@@ -126,10 +128,11 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
 
 def add_views(index_dir: Path) -> None:
     """Commitments and figure series for a synthetic index, as an ingest writes them."""
-    from assistant.index import SearchIndex, write_views
+    from assistant.store.search_index import SearchIndex
+    from assistant.views.cache import write_views
 
     index = SearchIndex.load(Settings(index=Path(index_dir)))
-    write_views(index.views_path.parent, [index.passages[pid] for pid in index.order])
+    write_views(index.keyword_dir, [index.passages[pid] for pid in index.order])
 
 
 def measure(index_dir: str) -> None:
@@ -168,9 +171,9 @@ def query_bench(sizes: list[int], real_index: Path, keep: Path | None) -> None:
 
 
 def ingest_bench(documents: int) -> None:
-    from assistant.embed import Embedder
-    from assistant.index import ingest
-    from assistant.load import load_corpus
+    from assistant.embed.sbert import SentenceEmbedder
+    from assistant.ingest.corpus import load_corpus
+    from assistant.ingest.run import ingest
 
     rng = random.Random(0)
     real = load_corpus(ROOT / "corpus").documents
@@ -185,7 +188,7 @@ def ingest_bench(documents: int) -> None:
         words += len(body.split())
         (corpus / f"report-{n:04d}.txt").write_text(f"Synthetic report {n}\n\n{body}\n", encoding="utf-8")
     settings = Settings(corpus=corpus, index=tmp / "index")
-    embedder = Embedder(settings.model_path, settings.embed_batch_size)
+    embedder = SentenceEmbedder(settings.model_path, settings.embed_batch_size)
     embedder.encode(["warm up"] * 4)
     from benchmarks.ingest_speed import embed_texts  # the exact strings the pipeline embeds
 

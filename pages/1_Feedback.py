@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import ui
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.ui import format as fmt
+from assistant.ui import state
 
-st.set_page_config(page_title="Feedback · Plan Assistant", page_icon=ui.page_icon(), layout="wide")
+st.set_page_config(page_title="Feedback · Plan Assistant", page_icon=state.page_icon(), layout="wide")
 st.title("Feedback on answers", anchor=False)
 st.caption("Thumbs and comments left under answers in the chat, newest first. Each row keeps the question, "
            "the answer and its citations exactly as they were shown.")
 
 LABELS = {"up": "Helpful", "down": "Not helpful"}
 settings = Settings()
-store = ui.feedback_store(settings)
+store = state.feedback_store(settings)
 try:
     everything = store.entries()
 except Exception as exc:  # noqa: BLE001 - an unreadable file is a message, not a traceback
-    st.error(ui.md(f"Cannot read the feedback database {store.path}: {exc}"), icon=":material/error:")
+    st.error(fmt.md(f"Cannot read the feedback database {store.path}: {exc}"), icon=":material/error:")
     st.stop()
 
 if not everything:
@@ -58,22 +59,22 @@ st.dataframe(
 
 st.download_button("Download all feedback as CSV", data=store.to_csv(), file_name="plan-assistant-feedback.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", type="primary")
-st.caption(ui.md(f"Stored in {store.path}"))
+st.caption(fmt.md(f"Stored in {store.path}"))
 
 st.subheader("Read one answer in full", divider="gray")
 if entries:
-    labels = {e.id: f"#{e.id} · {LABELS.get(e.rating or '', 'not rated')} · {ui.shorten(e.question, 90)}"
+    labels = {e.id: f"#{e.id} · {LABELS.get(e.rating or '', 'not rated')} · {fmt.shorten(e.question, 90)}"
               for e in entries}
     chosen = st.selectbox("Answer", list(labels), format_func=lambda i: labels[i], key="feedback_pick")
     e = next(x for x in entries if x.id == chosen)
-    st.markdown(f"**Question:** {ui.md(e.question)}")
-    st.markdown(ui.answer_markdown(e.answer))
+    st.markdown(f"**Question:** {fmt.md(e.question)}")
+    st.markdown(fmt.answer_markdown(e.answer))
     if e.comment:
-        st.markdown(f"**Comment:** {ui.md(e.comment)}")
+        st.markdown(f"**Comment:** {fmt.md(e.comment)}")
     if e.filters and any(e.filters.values()):
-        st.caption(ui.md(f"Filters: {e.filters}"))
+        st.caption(fmt.md(f"Filters: {e.filters}"))
     for c in e.citations:
         with st.container(border=True):
-            st.markdown(f"**\\[{c['marker']}\\] {ui.md(c['title'])}**")
-            st.caption(ui.md(f"{c['source']}, characters {c['char_start']}–{c['char_end']}"))
+            st.markdown(f"**\\[{c['marker']}\\] {fmt.md(c['title'])}**")
+            st.caption(fmt.md(f"{c['source']}, characters {c['char_start']}–{c['char_end']}"))
             st.text(c["text"])  # verbatim, as plain text

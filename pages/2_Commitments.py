@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import ui
-from assistant.cli_views import commitments_csv
-from assistant.commitments import Commitment, commitments_for, plans, search_commitments
-from assistant.periods import valid_month
-from assistant.types import Citation
+from assistant.core.types import Citation
+from assistant.ui import components, state
+from assistant.ui import format as fmt
+from assistant.ui.format import commitments_csv
+from assistant.views.commitments import Commitment, plans, search_commitments
+from assistant.views.periods import valid_month
 
 CONTEXT_CHARS = 600  # report text shown either side of the selected span
 
@@ -16,7 +17,7 @@ st.title("Commitments")
 st.caption("What the plans commit to: action-plan rows (foundation, action, lead, timescale, measure) and "
            "“We will …” statements. Select a row to read its exact words in the report.")
 
-bot, everything = ui.view_or_stop(commitments_for, "The indexed reports contain no action-plan tables or “We will” statements.")
+bot, everything = state.view_or_stop(lambda bot: bot.commitments(), "The indexed reports contain no action-plan tables or “We will” statements.")
 
 ALL = "All"
 c1, c2 = st.columns([3, 2])
@@ -30,7 +31,7 @@ leads = sorted({c.lead_normalised for c in everything if c.lead_normalised})
 lead = c4.selectbox("Lead", [ALL] + leads, key="cm_lead")
 due_before = c5.text_input("Due before (YYYY-MM)", key="cm_due", placeholder="2024-07").strip()
 if due_before and not valid_month(due_before):
-    st.warning(ui.md(f"“{due_before}” is not a month as YYYY-MM (for example 2024-07); the date filter is off."),
+    st.warning(fmt.md(f"“{due_before}” is not a month as YYYY-MM (for example 2024-07); the date filter is off."),
                icon=":material/warning:")
     due_before = ""
 
@@ -68,21 +69,20 @@ if not selected:
     st.stop()
 
 c = rows[selected[0]]
-ui.inject_css()
+components.inject_css()
 st.subheader("Source", divider="gray")
-st.markdown(f"**{ui.md(c.action)}**")
+st.markdown(f"**{fmt.md(c.action)}**")
 facts = [c.plan, c.foundation or c.priority or "", f"lead: {c.lead_normalised}" if c.lead_normalised else "",
          f"timescale: {c.timescale}" + (f" ({c.due or c.recurrence})" if (c.due or c.recurrence) else "")
          if c.timescale else "", f"measure: {c.measure}" if c.measure else ""]
-st.caption(ui.md(" · ".join(f for f in facts if f)))
-st.caption(ui.md(f"{c.title} — {c.organisation}, {ui.human_date(c.published)} · {c.source}, "
+st.caption(fmt.md(" · ".join(f for f in facts if f)))
+st.caption(fmt.md(f"{c.title} — {c.organisation}, {fmt.human_date(c.published)} · {c.source}, "
                  f"characters {c.char_start:,}–{c.char_end:,}"))
 st.markdown("**Verbatim text**")
 st.text(c.text)
 
-citation = Citation(marker=1, source=c.source, title=c.title, organisation=c.organisation, published=c.published,
-                    section=c.section, char_start=c.char_start, char_end=c.char_end, text=c.text, score=1.0)
+citation = Citation.from_span(c, 1)
 st.markdown("**In the report** (the commitment highlighted)")
-ui.show_in_context(bot, citation, CONTEXT_CHARS)
+components.show_in_context(bot, citation, CONTEXT_CHARS)
 if st.button("Read it in the full report", icon=":material/article:", key="cm_open"):
-    ui.show_report(bot, citation)
+    components.show_report(bot, citation)

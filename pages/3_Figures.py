@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assistant import ui
-from assistant.figures import Series, search_series, series_for
+from assistant.core.types import Citation
+from assistant.ui import components, state
+from assistant.ui import format as fmt
+from assistant.views.figure_values import Series
+from assistant.views.series import search_series
 
 CONTEXT_CHARS = 400
 
@@ -14,7 +17,7 @@ st.title("Figures")
 st.caption("Numbers the reports give for a measure — “reduced from 43 to 32”, tables by year, baselines and "
            "targets — joined into one timeline when several reports of the same place give the same measure.")
 
-bot, everything = ui.view_or_stop(series_for, "No figures were found in the indexed reports.")
+bot, everything = state.view_or_stop(lambda bot: bot.figure_series(), "No figures were found in the indexed reports.")
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 query = c1.text_input("Find a measure", key="fg_search", placeholder="e.g. external residential care")
@@ -32,18 +35,18 @@ if not found:
 
 def label(s: Series) -> str:
     where = f"{len(s.sources)} reports" if s.linked else "1 report"
-    return f"{ui.shorten(s.measure, 90)} — {s.place.split(':')[-1]} ({where}, {len(s.points)} values)"
+    return f"{fmt.shorten(s.measure, 90)} — {s.place.split(':')[-1]} ({where}, {len(s.points)} values)"
 
 
 by_id = {s.id: s for s in found}
 chosen = st.selectbox("Measure", list(by_id), format_func=lambda i: label(by_id[i]), key="fg_pick")
 s = by_id[chosen]
 
-st.subheader(ui.md(s.measure), divider="gray")
+st.subheader(fmt.md(s.measure), divider="gray")
 facts = [f"unit: {s.unit}", "; ".join(s.organisations)]
 if len(s.labels) > 1:
     facts.append("also named: " + " | ".join(x for x in s.labels if x != s.measure))
-st.caption(ui.md(" · ".join(f for f in facts if f)))
+st.caption(fmt.md(" · ".join(f for f in facts if f)))
 
 # The chart: reported values and targets over time (x = position in time, in years).
 chart = pd.DataFrame({
@@ -65,7 +68,7 @@ for p in s.points:
         cited.append(v)
         rows.append({"Value": v.value_text, "Period": v.period or "not stated", "Role": v.role,
                      "Restated": "yes" if k else "", "Measure as written": v.measure, "Report": v.title,
-                     "Published": ui.human_date(v.published), "Source": v.source,
+                     "Published": fmt.human_date(v.published), "Source": v.source,
                      "Characters": f"{v.char_start}–{v.char_end}"})
 st.markdown("**Cited values** — select one to read it in its report")
 # st.dataframe shows cell text as text (never HTML).
@@ -76,11 +79,11 @@ if not selected:
     st.stop()
 
 v = cited[selected[0]]
-ui.inject_css()
-st.caption(ui.md(f"{v.title} — {v.organisation}, {ui.human_date(v.published)} · {v.source}, "
+components.inject_css()
+st.caption(fmt.md(f"{v.title} — {v.organisation}, {fmt.human_date(v.published)} · {v.source}, "
                  f"characters {v.char_start:,}–{v.char_end:,}"))
 st.text(v.text)
-citation = v.to_citation(1)
-ui.show_in_context(bot, citation, CONTEXT_CHARS)
+citation = Citation.from_span(v, 1, used=v.used)
+components.show_in_context(bot, citation, CONTEXT_CHARS)
 if st.button("Read it in the full report", icon=":material/article:", key="fg_open"):
-    ui.show_report(bot, citation)
+    components.show_report(bot, citation)

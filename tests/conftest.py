@@ -2,6 +2,10 @@
 
 The full index is built once per test session (about 20 s) and shared read-only; tests
 that change an index build their own small one in their own temporary folder.
+
+Tests that need the model, an index, a browser or a subprocess are marked `slow`
+(automatically, from the fixtures they use or the module they are in), so that
+`pytest -m "not slow"` runs the pure logic alone in seconds.
 """
 
 from __future__ import annotations
@@ -12,9 +16,20 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixtures that load the model or build an index, and modules whose every test runs a server,
+# a browser or the `assistant` command.
+SLOW_FIXTURES = {"settings", "bot", "small_corpus", "library", "project_copy", "app", "chroma_server"}
+SLOW_MODULES = {"test_e2e", "test_readme", "test_cli", "test_robustness", "test_chroma_server", "test_onnx",
+                "test_app", "test_app_documents"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 CORPUS = ROOT / "corpus"
 # Built artefacts, caches and data that a fresh clone does not have.
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "__pycache__",

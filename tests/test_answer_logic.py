@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import (TermCache, answer_from_hits, best_sentences, build_question, compose, coverage,
-                              display_date, is_follow_up, render_row, rerank, select)
-from assistant.api import check_question
-from assistant.errors import BadQuestion
-from assistant.retrieve import Filters, Hit, content_terms, reciprocal_rank_fusion
-from assistant.types import Passage
+from assistant.answer.compose import answer_from_hits, compose, display_date, render_row
+from assistant.answer.question import build_question, check_question, is_follow_up
+from assistant.answer.rerank import TermCache, coverage, rerank
+from assistant.answer.retrieve import Filters, Hit, reciprocal_rank_fusion
+from assistant.answer.select import best_sentences, select
+from assistant.core.errors import BadQuestion
+from assistant.core.text import content_terms
+from assistant.core.types import DocumentRecord, Passage
 
 
 def passage(text: str, source: str = "a.txt", start: int = 0, published: str = "2023", org: str = "Dundee City Council",
@@ -131,16 +133,17 @@ def test_bad_questions(bad: str, message: str) -> None:
 
 
 def test_named_places_prefer_that_places_documents() -> None:
-    from assistant.answer import named_places
+    from assistant.answer.rerank import named_places
 
-    docs = {"a.md": {"organisation": "Dorset County Council"}, "b.txt": {"organisation": "Dundee City Council"},
-            "c.txt": {"organisation": "not stated in the report"}}
+    docs = {"a.md": DocumentRecord("a.md", organisation="Dorset County Council"),
+            "b.txt": DocumentRecord("b.txt", organisation="Dundee City Council"),
+            "c.txt": DocumentRecord("c.txt", organisation="not stated in the report")}
     assert named_places("How many children are in care in Dorset?", docs) == {"a.md"}
     assert named_places("How many children are in care?", docs) == set()
 
 
 def test_lists_are_one_statement_with_their_lead_in() -> None:
-    from assistant.answer import statement
+    from assistant.answer.compose import statement
 
     text = "Work answers 3 key priorities:\n\n- Fewer children entering care\n- More leaving care"
     p = passage(text, kind="list")

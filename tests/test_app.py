@@ -19,10 +19,11 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from assistant import ui
 from assistant.api import Assistant
-from assistant.feedback import FeedbackStore
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.records.feedback import FeedbackStore
+from assistant.ui import format as fmt
+from assistant.ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -72,7 +73,7 @@ def assistant_messages(at: AppTest) -> list[Any]:
     return [m for m in at.chat_message if m.name == "assistant"]
 
 
-def chat(at: AppTest) -> ui.ChatSession:
+def chat(at: AppTest) -> fmt.ChatSession:
     return at.session_state["chat"]
 
 
@@ -101,7 +102,7 @@ def test_first_page_explains_itself(app: AppTest) -> None:
     assert app.title[0].value == "Plan Assistant"
     assert "citation" in app.caption[0].value
     assert any("How to use it" in m.value for m in app.markdown)
-    assert [b.label for b in app.sidebar.button if b.key and b.key.startswith("example-")] == list(ui.EXAMPLE_QUESTIONS)
+    assert [b.label for b in app.sidebar.button if b.key and b.key.startswith("example-")] == list(state.EXAMPLE_QUESTIONS)
     # Every indexed document is listed with its organisation, date and passage count.
     sidebar_text = " ".join(m.value for m in app.sidebar.markdown) + " ".join(c.value for c in app.sidebar.caption)
     assert "Indexed reports (5)" in [h.value for h in app.sidebar.subheader]
@@ -123,8 +124,8 @@ def test_answer_with_citation_cards_and_the_whole_report(app: AppTest, bot: Assi
     cards = passages_html(msg)
     assert len(cards) == len(answer.citations)
     for c, card in zip(answer.citations, cards):
-        assert any(ui.md(c.title) in m.value and f"\\[{c.marker}\\]" in m.value for m in msg.markdown)
-        assert any(ui.md(c.organisation) in cap.value and ui.md(ui.human_date(c.published)) in cap.value
+        assert any(fmt.md(c.title) in m.value and f"\\[{c.marker}\\]" in m.value for m in msg.markdown)
+        assert any(fmt.md(c.organisation) in cap.value and fmt.md(fmt.human_date(c.published)) in cap.value
                    for cap in msg.caption)
         assert '<mark class="pa-used">' in card
         assert html.unescape(re.sub(r"<[^>]+>", "", card)) == c.text  # verbatim, nothing added or lost
@@ -155,7 +156,7 @@ def test_follow_up_uses_the_conversation(app: AppTest) -> None:
 def test_example_question_button_asks_it(app: AppTest) -> None:
     app.sidebar.button(key="example-2").click().run(timeout=TIMEOUT)
     assert not app.exception
-    assert chat(app).items[-1].question == ui.EXAMPLE_QUESTIONS[2]
+    assert chat(app).items[-1].question == state.EXAMPLE_QUESTIONS[2]
     assert passages_html(assistant_messages(app)[-1])
 
 
@@ -222,7 +223,9 @@ def test_bad_questions_are_messages_not_tracebacks(app: AppTest) -> None:
     assert all(i.answer is None for i in chat(app).items)
     # The conversation still works afterwards.
     ask(app, "What happened to external residential numbers?")
-    assert chat(app).items[-1].answer is not None
+    after = chat(app).items[-1].answer
+    assert after is not None and not after.abstained and "external residential care" in after.answer
+    assert after.citations and after.citations[0].marker == 1
 
 
 # --- export and feedback ------------------------------------------------------------------
@@ -353,14 +356,14 @@ def test_html_and_markdown_in_reports_and_questions_show_as_text(hostile_index: 
 def test_markdown_escaping_is_literal() -> None:
     """Unit check of the escaper the app relies on for every untrusted string."""
     hostile = "<script>x</script> *a* _b_ [l](javascript:x) `c` $d$ :red[e] # f\n- g\n1. h | i ~~j~~ &amp; <img/>"
-    escaped = ui.md(hostile)
+    escaped = fmt.md(hostile)
     assert not re.search(r"(?<!\\)[<>\[\]*_`$#|~&]", escaped)
     assert re.sub(r"\\(.)", r"\1", escaped.replace("  \n", "\n")) == hostile  # nothing lost
-    assert ui.answer_markdown("Lead [1]\n- one [2][3]\n- two <b> [4]").splitlines() == [
+    assert fmt.answer_markdown("Lead [1]\n- one [2][3]\n- two <b> [4]").splitlines() == [
         "Lead **\\[1\\]**", "", "- one **\\[2\\]\\[3\\]**", "- two \\<b\\> **\\[4\\]**"]
     table = "Timeline — children in care:\n\n| When | Value |\n|---|---|\n| 2016 | 466 <b> [1] |"
-    assert ui.answer_markdown(table).splitlines()[2:] == [
+    assert fmt.answer_markdown(table).splitlines()[2:] == [
         "| When | Value |", "|---|---|", "| 2016 | 466 \\<b\\> **\\[1\\]** |"]
-    assert ui.highlight_html("a<b>c", [([(1, 4)], "pa-used")]) == 'a<mark class="pa-used">&lt;b&gt;</mark>c'
-    assert [ui.human_date(d) for d in ("2025-02-19", "2021-05", "2023", "", "soon")] == [
+    assert fmt.highlight_html("a<b>c", [([(1, 4)], "pa-used")]) == 'a<mark class="pa-used">&lt;b&gt;</mark>c'
+    assert [fmt.human_date(d) for d in ("2025-02-19", "2021-05", "2023", "", "soon")] == [
         "19 February 2025", "May 2021", "2023", "date not stated", "soon"]

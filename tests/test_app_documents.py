@@ -17,9 +17,11 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import documents, ui
 from assistant.api import Assistant
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.ingest import catalog, files
+from assistant.ingest import library as changes
+from assistant.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -98,25 +100,25 @@ def test_upload_lists_the_report_at_once_and_answers_cite_it(library: Settings) 
     upload(at, "sidebar", ("Riverside Youth Hub.txt", RIVERSIDE))
     assert (Path(library.corpus) / STORED).read_bytes() == RIVERSIDE  # stored under the safe name
     assert "Indexed reports (3)" in messages(at.sidebar, "subheader")
-    assert any(ui.md("Riverside Youth Hub: first year") in m and "badge[new]" in m
+    assert any(fmt.md("Riverside Youth Hub: first year") in m and "badge[new]" in m
                for m in messages(at.sidebar, "markdown"))
-    assert any("Added and indexed" in s and ui.md(STORED) in s for s in messages(at.sidebar, "success"))
+    assert any("Added and indexed" in s and fmt.md(STORED) in s for s in messages(at.sidebar, "success"))
     # The picker is empty again, ready for the next files.
     assert all(not u.value for u in at.file_uploader)
 
     item, msg = ask(at, RIVERSIDE_Q)
     assert item.answer.citations and item.answer.citations[0].source == STORED
-    assert any(ui.md("Riverside Youth Hub: first year") in m.value for m in msg.markdown)  # its card
+    assert any(fmt.md("Riverside Youth Hub: first year") in m.value for m in msg.markdown)  # its card
     assert "212" in item.answer.answer
 
     # Unreadable and too-large files are named with the reason, and not kept; the index is intact.
     upload(at, "sidebar", ("Latin notes.txt", "Café résumé".encode("latin-1")),
-           ("huge.txt", b"a" * (documents.MAX_UPLOAD_BYTES + 1)), ("empty.md", b""))
+           ("huge.txt", b"a" * (files.MAX_UPLOAD_BYTES + 1)), ("empty.md", b""))
     errors = messages(at.sidebar, "error")
-    assert any(ui.md("Latin-notes.txt was not added because it could not be read: not UTF-8 text") in e
+    assert any(fmt.md("Latin-notes.txt was not added because it could not be read: not UTF-8 text") in e
                for e in errors), errors
-    assert any(ui.md("the limit is 25.0 MB per file") in e for e in errors)
-    assert any(ui.md("empty.md was not added: the file is empty") in e for e in errors)
+    assert any(fmt.md("the limit is 25.0 MB per file") in e for e in errors)
+    assert any(fmt.md("empty.md was not added: the file is empty") in e for e in errors)
     assert sorted(p.name for p in Path(library.corpus).iterdir()) == sorted(
         [KEPT, "children-in-care-programme-scrutiny-2023.txt", STORED])
     assert "Indexed reports (3)" in messages(at.sidebar, "subheader")
@@ -126,11 +128,11 @@ def test_upload_lists_the_report_at_once_and_answers_cite_it(library: Settings) 
 def test_an_existing_name_is_replaced_only_after_confirmation(library: Settings) -> None:
     original = (Path(library.corpus) / KEPT).read_bytes()
     at = start()
-    k = ui.doc_key(KEPT)
+    k = fmt.doc_key(KEPT)
 
     upload(at, "sidebar", (KEPT, LOCHSIDE))
     [warning] = messages(at.sidebar, "warning")
-    assert ui.md(KEPT) in warning and "already in the library" in warning and "Nothing changes" in warning
+    assert fmt.md(KEPT) in warning and "already in the library" in warning and "Nothing changes" in warning
     assert at.button(key=f"replace-sidebar-{k}").label == "Replace existing file"
     assert (Path(library.corpus) / KEPT).read_bytes() == original
     run(at)  # any other interaction: still waiting, still unchanged
@@ -144,7 +146,7 @@ def test_an_existing_name_is_replaced_only_after_confirmation(library: Settings)
     upload(at, "sidebar", (KEPT, LOCHSIDE))
     run(at.button(key=f"replace-sidebar-{k}").click())
     assert (Path(library.corpus) / KEPT).read_bytes() == LOCHSIDE
-    assert any(ui.md("Replaced and re-indexed") in s for s in messages(at.sidebar, "success"))
+    assert any(fmt.md("Replaced and re-indexed") in s for s in messages(at.sidebar, "success"))
     assert "Indexed reports (2)" in messages(at.sidebar, "subheader")
     item, _ = ask(at, LOCHSIDE_Q)
     assert item.answer.citations[0].source == KEPT and "87" in item.answer.answer
@@ -154,17 +156,17 @@ def test_remove_a_report_after_confirming(library: Settings) -> None:
     bot = Assistant(library)
     stray = Path(library.corpus) / "scanned-minutes.txt"  # put there by hand, not readable
     stray.write_bytes("Minutes of the meeting – café".encode("cp1252"))
-    documents.add_documents(bot, [("Riverside Youth Hub.txt", RIVERSIDE)])
+    changes.add_documents(bot, [("Riverside Youth Hub.txt", RIVERSIDE)])
     chat = start()
     assert ask(chat, RIVERSIDE_Q)[0].answer.citations[0].source == STORED
     run(chat.sidebar.multiselect(key="filter_sources").set_value([STORED, KEPT]))
 
     page = start(MANAGE)
-    k = ui.doc_key(STORED)
+    k = fmt.doc_key(STORED)
     assert "Reports in the library (3)" in messages(page, "subheader")
     run(page.button(key=f"remove-{k}").click())
     [warning] = messages(page, "warning")
-    assert "This cannot be undone" in warning and ui.md(STORED) in warning
+    assert "This cannot be undone" in warning and fmt.md(STORED) in warning
     assert (Path(library.corpus) / STORED).exists()  # nothing happens before the confirmation
     run(page.button(key=f"cancel-remove-{k}").click())
     assert not messages(page, "warning") and (Path(library.corpus) / STORED).exists()
@@ -178,8 +180,8 @@ def test_remove_a_report_after_confirming(library: Settings) -> None:
 
     # A file in the folder that is not in the index is listed with the reason, and can be removed too.
     assert "Files not in the index (1)" in messages(page, "subheader")
-    assert any(ui.md("scanned-minutes.txt: not UTF-8 text") in m for m in messages(page, "markdown"))
-    sk = ui.doc_key(stray.name)
+    assert any(fmt.md("scanned-minutes.txt: not UTF-8 text") in m for m in messages(page, "markdown"))
+    sk = fmt.doc_key(stray.name)
     run(page.button(key=f"remove-{sk}").click())
     run(page.button(key=f"confirm-remove-{sk}").click())
     assert not stray.exists() and "Files not in the index (1)" not in messages(page, "subheader")
@@ -193,7 +195,7 @@ def test_remove_a_report_after_confirming(library: Settings) -> None:
     assert all(c.source != STORED for c in answer.citations + answer.related)
 
     # The last report cannot be removed.
-    documents.remove_and_reindex(bot, KEPT)
+    changes.remove_and_reindex(bot, KEPT)
     page = start(MANAGE)
     [only] = [b for b in page.button if b.key and b.key.startswith("remove-")]
     assert only.disabled
@@ -201,16 +203,16 @@ def test_remove_a_report_after_confirming(library: Settings) -> None:
 
 def test_edit_catalog_details_and_the_citation_shows_them(library: Settings) -> None:
     bot = Assistant(library)
-    documents.add_documents(bot, [("Riverside Youth Hub.txt", RIVERSIDE)])
+    changes.add_documents(bot, [("Riverside Youth Hub.txt", RIVERSIDE)])
     page = start(MANAGE)
-    k = ui.doc_key(STORED)
+    k = fmt.doc_key(STORED)
     run(page.button(key=f"edit-{k}").click())
     assert page.text_input(key=f"title-{k}").value == "Riverside Youth Hub: first year"  # what citations show now
 
     # A date that is not YYYY[-MM[-DD]] is refused; nothing is written.
     page.text_input(key=f"published-{k}").input("March 2024")
     run(page.button(key=f"save-{k}").click())
-    assert any(ui.md("is not a date as YYYY, YYYY-MM or YYYY-MM-DD") in e for e in messages(page, "error"))
+    assert any(fmt.md("is not a date as YYYY, YYYY-MM or YYYY-MM-DD") in e for e in messages(page, "error"))
     assert not (Path(library.corpus) / "catalog.toml").exists()
 
     title, org = 'Riverside "Hub" — first year report', "Fife Council \\ Children's Services"
@@ -219,7 +221,7 @@ def test_edit_catalog_details_and_the_citation_shows_them(library: Settings) -> 
     page.text_input(key=f"published-{k}").input("2024-04-30")
     run(page.button(key=f"save-{k}").click())
     assert any("Saved the details" in s for s in messages(page, "success"))
-    assert documents.catalog_entry(library.corpus, STORED) == {"title": title, "organisation": org,
+    assert catalog.catalog_entry(library.corpus, STORED) == {"title": title, "organisation": org,
                                                               "published": "2024-04-30"}
     assert all(b.key != f"save-{k}" for b in page.button)  # the form closed
 
@@ -227,9 +229,9 @@ def test_edit_catalog_details_and_the_citation_shows_them(library: Settings) -> 
     item, msg = ask(chat, RIVERSIDE_Q)
     c = item.answer.citations[0]
     assert (c.source, c.title, c.organisation, c.published) == (STORED, title, org, "2024-04-30")
-    assert any(ui.md(title) in m.value for m in msg.markdown)
-    assert any(ui.md(org) in cap.value and "30 April 2024" in cap.value for cap in msg.caption)
-    assert any(ui.md(title) in m for m in messages(chat.sidebar, "markdown"))
+    assert any(fmt.md(title) in m.value for m in msg.markdown)
+    assert any(fmt.md(org) in cap.value and "30 April 2024" in cap.value for cap in msg.caption)
+    assert any(fmt.md(title) in m for m in messages(chat.sidebar, "markdown"))
 
 
 def test_a_change_answer_shows_its_series_as_a_chart(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

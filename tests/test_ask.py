@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant import evaluate
+from assistant.answer.retrieve import Filters
 from assistant.api import Assistant
-from assistant.errors import BadFilter
-from assistant.retrieve import Filters
+from assistant.core.errors import BadFilter
 
 OWN = Path(__file__).parent / "data" / "own_questions.jsonl"
 

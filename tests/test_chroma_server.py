@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.errors import AssistantError
-from assistant.settings import Settings
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 BIN = Path(sys.executable).with_name("assistant")
 

@@ -14,12 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from assistant import documents
 from assistant.api import Assistant
-from assistant.errors import (BadCatalogEntry, DocumentNotFound, FileExists, FileTooLarge, LastDocument,
-                              UnreadableDocument, UnsupportedFile)
-from assistant.load import read_catalog
-from assistant.settings import Settings
+from assistant.core.errors import (
+    BadCatalogEntry,
+    DocumentNotFound,
+    FileExists,
+    FileTooLarge,
+    LastDocument,
+    UnreadableDocument,
+    UnsupportedFile,
+)
+from assistant.core.settings import Settings
+from assistant.ingest import catalog, files, library
+from assistant.ingest.corpus import read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSISTANT = ROOT / ".venv" / "bin" / "assistant"
@@ -63,21 +70,21 @@ def hidden_files(corpus: Path) -> list[str]:
     ("x" * 300 + ".txt", "x" * 116 + ".txt"),
 ])
 def test_sanitise_filename(given: str, stored: str) -> None:
-    assert documents.sanitise_filename(given) == stored
+    assert files.sanitise_filename(given) == stored
     assert all(c.isascii() and (c.isalnum() or c in "._-") for c in stored)
 
 
 @pytest.mark.parametrize("name", ["virus.exe", "catalog.toml", ".env", "README", "archive.tar.gz", "notes.", ""])
 def test_unsupported_names_are_refused(name: str) -> None:
     with pytest.raises(UnsupportedFile, match="not supported; use PDF"):
-        documents.sanitise_filename(name)
+        files.sanitise_filename(name)
 
 
 # --- saving uploads ---------------------------------------------------------------------------
 
 
 def test_save_upload_stores_under_the_safe_name(folder: Path) -> None:
-    path = documents.save_upload(folder, "../../Annual Report.txt", RIVERSIDE)
+    path = files.save_upload(folder, "../../Annual Report.txt", RIVERSIDE)
     assert path == folder / "Annual-Report.txt" and path.read_bytes() == RIVERSIDE
     assert not (folder.parent / "Annual Report.txt").exists()
     assert not (folder.parent.parent / "Annual Report.txt").exists()
@@ -85,53 +92,53 @@ def test_save_upload_stores_under_the_safe_name(folder: Path) -> None:
 
 
 def test_existing_name_is_never_overwritten_without_replace(folder: Path) -> None:
-    documents.save_upload(folder, "plan.txt", b"first version\n")
+    files.save_upload(folder, "plan.txt", b"first version\n")
     with pytest.raises(FileExists) as caught:
-        documents.save_upload(folder, "plan.txt", b"second version\n")
+        files.save_upload(folder, "plan.txt", b"second version\n")
     assert caught.value.name == "plan.txt" and "already in the corpus folder" in str(caught.value)
     assert (folder / "plan.txt").read_bytes() == b"first version\n"
     # The same file name reached through a path, or spelled with odd characters, is the same file.
     with pytest.raises(FileExists):
-        documents.save_upload(folder, "../elsewhere/plan.txt", b"third version\n")
+        files.save_upload(folder, "../elsewhere/plan.txt", b"third version\n")
     assert (folder / "plan.txt").read_bytes() == b"first version\n"
-    documents.save_upload(folder, "plan.txt", b"second version\n", replace=True)
+    files.save_upload(folder, "plan.txt", b"second version\n", replace=True)
     assert (folder / "plan.txt").read_bytes() == b"second version\n"
     assert hidden_files(folder) == []
 
 
 def test_unsupported_too_large_and_empty_uploads_write_nothing(folder: Path) -> None:
     with pytest.raises(UnsupportedFile):
-        documents.save_upload(folder, "tool.exe", b"MZ\x90\x00")
+        files.save_upload(folder, "tool.exe", b"MZ\x90\x00")
     with pytest.raises(FileTooLarge, match="the limit is 25.0 MB per file"):
-        documents.save_upload(folder, "huge.txt", b"a" * (documents.MAX_UPLOAD_BYTES + 1))
+        files.save_upload(folder, "huge.txt", b"a" * (files.MAX_UPLOAD_BYTES + 1))
     with pytest.raises(UnreadableDocument, match="empty"):
-        documents.save_upload(folder, "blank.txt", b"  \n")
+        files.save_upload(folder, "blank.txt", b"  \n")
     assert list(folder.iterdir()) == []
     # Exactly at the limit is fine.
-    assert documents.save_upload(folder, "big.txt", b"a" * documents.MAX_UPLOAD_BYTES).stat().st_size == \
-        documents.MAX_UPLOAD_BYTES
+    assert files.save_upload(folder, "big.txt", b"a" * files.MAX_UPLOAD_BYTES).stat().st_size == \
+        files.MAX_UPLOAD_BYTES
 
 
 # --- removing -----------------------------------------------------------------------------------
 
 
 def test_remove_document(folder: Path, tmp_path: Path) -> None:
-    documents.save_upload(folder, "old.md", b"# Old\n\ntext\n")
+    files.save_upload(folder, "old.md", b"# Old\n\ntext\n")
     (folder / "sub").mkdir()
     (folder / "sub" / "inner.txt").write_text("inner\n")
     outside = tmp_path / "outside.txt"
     outside.write_text("not in the corpus\n")
 
-    assert documents.remove_document(folder, "old.md") == folder / "old.md"
+    assert files.remove_document(folder, "old.md") == folder / "old.md"
     assert not (folder / "old.md").exists()
-    documents.remove_document(folder, "sub/inner.txt")
+    files.remove_document(folder, "sub/inner.txt")
     assert not (folder / "sub" / "inner.txt").exists()
     for bad in ("old.md", "../outside.txt", str(outside), "sub/../../outside.txt", ".secret.txt", ""):
         with pytest.raises(DocumentNotFound):
-            documents.remove_document(folder, bad)
+            files.remove_document(folder, bad)
     assert outside.exists()
     with pytest.raises(UnsupportedFile):
-        documents.remove_document(folder, "catalog.toml")
+        files.remove_document(folder, "catalog.toml")
 
 
 # --- catalog.toml -------------------------------------------------------------------------------
@@ -140,7 +147,7 @@ def test_remove_document(folder: Path, tmp_path: Path) -> None:
 def test_catalog_round_trip_keeps_other_entries_quotes_and_unicode(folder: Path) -> None:
     shutil.copy(ROOT / "corpus" / "catalog.toml", folder / "catalog.toml")
     before = tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))
-    documents.save_upload(folder, "new.txt", RIVERSIDE)
+    files.save_upload(folder, "new.txt", RIVERSIDE)
     fields = {
         "title": 'The "Riverside" report \\ C:\\temp — 2024/25',
         "organisation": "Comhairle nan Eilean Siar — Ùr-nodha ✓",
@@ -148,7 +155,7 @@ def test_catalog_round_trip_keeps_other_entries_quotes_and_unicode(folder: Path)
         "kind": "annual\nreport\t(draft)",  # whitespace runs become single spaces
         "reference": "RYH-1\x07",  # control characters are dropped
     }
-    entry = documents.update_catalog(folder, "new.txt", fields)
+    entry = catalog.update_catalog(folder, "new.txt", fields)
     assert entry == {"title": 'The "Riverside" report \\ C:\\temp — 2024/25',
                      "organisation": "Comhairle nan Eilean Siar — Ùr-nodha ✓", "published": "2024-03",
                      "kind": "annual report (draft)", "reference": "RYH-1"}
@@ -158,63 +165,63 @@ def test_catalog_round_trip_keeps_other_entries_quotes_and_unicode(folder: Path)
     assert {k: v for k, v in after.items() if k != "new.txt"} == before  # every other entry as it was
     assert text.startswith("# What is known about each source report")  # the comment block survives
     assert read_catalog(folder)["new.txt"] == entry  # and the ingest reads what was written
-    assert documents.catalog_entry(folder, "new.txt") == entry
+    assert catalog.catalog_entry(folder, "new.txt") == entry
 
     # Setting one field keeps the others; an empty value removes a field; an empty entry goes.
-    documents.update_catalog(folder, "new.txt", {"title": "Riverside report"})
-    assert documents.catalog_entry(folder, "new.txt")["organisation"] == entry["organisation"]
-    documents.update_catalog(folder, "new.txt", {"reference": ""})
-    assert "reference" not in documents.catalog_entry(folder, "new.txt")
-    documents.update_catalog(folder, "new.txt", {k: "" for k in documents.CATALOG_FIELDS})
+    catalog.update_catalog(folder, "new.txt", {"title": "Riverside report"})
+    assert catalog.catalog_entry(folder, "new.txt")["organisation"] == entry["organisation"]
+    catalog.update_catalog(folder, "new.txt", {"reference": ""})
+    assert "reference" not in catalog.catalog_entry(folder, "new.txt")
+    catalog.update_catalog(folder, "new.txt", {k: "" for k in catalog.CATALOG_FIELDS})
     assert "new.txt" not in tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))
     assert hidden_files(folder) == []
 
 
 def test_catalog_is_created_and_left_alone_when_nothing_changes(folder: Path) -> None:
-    documents.save_upload(folder, "a.md", b"# A\n\ntext\n")
-    documents.update_catalog(folder, "a.md", {"published": "2019"})
+    files.save_upload(folder, "a.md", b"# A\n\ntext\n")
+    catalog.update_catalog(folder, "a.md", {"published": "2019"})
     path = folder / "catalog.toml"
     assert tomllib.loads(path.read_text(encoding="utf-8")) == {"a.md": {"published": "2019"}}
     stamp = path.stat().st_mtime_ns
-    documents.update_catalog(folder, "a.md", {"published": "2019"})
+    catalog.update_catalog(folder, "a.md", {"published": "2019"})
     assert path.stat().st_mtime_ns == stamp
 
 
 @pytest.mark.parametrize("published", ["2024-13", "2024-02-30", "24", "March 2024", "2024/03", "2024-3", "0999"])
 def test_bad_dates_and_fields_change_nothing(folder: Path, published: str) -> None:
-    documents.save_upload(folder, "a.md", b"# A\n\ntext\n")
+    files.save_upload(folder, "a.md", b"# A\n\ntext\n")
     (folder / "catalog.toml").write_text('["a.md"]\ntitle = "A"\n', encoding="utf-8")
     with pytest.raises(BadCatalogEntry, match="YYYY, YYYY-MM or YYYY-MM-DD"):
-        documents.update_catalog(folder, "a.md", {"title": "B", "published": published})
+        catalog.update_catalog(folder, "a.md", {"title": "B", "published": published})
     with pytest.raises(BadCatalogEntry, match="Unknown catalog field author"):
-        documents.update_catalog(folder, "a.md", {"author": "me"})
+        catalog.update_catalog(folder, "a.md", {"author": "me"})
     with pytest.raises(BadCatalogEntry, match="limit is 300"):
-        documents.update_catalog(folder, "a.md", {"title": "x" * 301})
+        catalog.update_catalog(folder, "a.md", {"title": "x" * 301})
     with pytest.raises(DocumentNotFound):
-        documents.update_catalog(folder, "missing.md", {"title": "B"})
+        catalog.update_catalog(folder, "missing.md", {"title": "B"})
     assert (folder / "catalog.toml").read_text(encoding="utf-8") == '["a.md"]\ntitle = "A"\n'
 
 
 def test_valid_dates() -> None:
     for ok in ("2024", "2024-06", "2024-02-29", "1999-12-31"):
-        assert documents.validate_published(ok) == ok
+        assert catalog.validate_published(ok) == ok
 
 
 def test_a_broken_catalog_is_reported_not_overwritten(folder: Path) -> None:
-    documents.save_upload(folder, "a.md", b"# A\n\ntext\n")
+    files.save_upload(folder, "a.md", b"# A\n\ntext\n")
     (folder / "catalog.toml").write_text('["a.md"\ntitle = "unclosed\n', encoding="utf-8")
     with pytest.raises(UnreadableDocument, match="not valid TOML"):
-        documents.update_catalog(folder, "a.md", {"title": "B"})
+        catalog.update_catalog(folder, "a.md", {"title": "B"})
     assert (folder / "catalog.toml").read_text(encoding="utf-8") == '["a.md"\ntitle = "unclosed\n'
 
 
 def test_catalog_keeps_values_of_other_types(folder: Path) -> None:
-    documents.save_upload(folder, "a.md", b"# A\n\ntext\n")
+    files.save_upload(folder, "a.md", b"# A\n\ntext\n")
     (folder / "catalog.toml").write_text(
         'version = 2\n\n["b.md"]\npublished = 2021-05-04\npages = [1, 2]\ndraft = true\nscore = 0.5\n'
         'extra = { note = "x\\"y" }\n', encoding="utf-8")
     before = tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))
-    documents.update_catalog(folder, "a.md", {"title": "A"})
+    catalog.update_catalog(folder, "a.md", {"title": "A"})
     after = tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))
     assert after == {**before, "a.md": {"title": "A"}}
 
@@ -228,9 +235,9 @@ def test_add_remove_and_describe_with_the_index(small_corpus: Settings, tmp_path
     bot = Assistant(small_corpus)
     bot.ingest()
     corpus = Path(small_corpus.corpus)
-    before = {d["source"] for d in bot.documents()}
+    before = {d.source for d in bot.documents()}
 
-    result = documents.add_documents(bot, [
+    result = library.add_documents(bot, [
         ("Riverside Youth Hub.txt", RIVERSIDE),
         ("latin1.txt", "Caf\u00e9 r\u00e9sum\u00e9 of the year's work".encode("latin-1")),
         ("scan.pdf", make_scanned_pdf(tmp_path)),
@@ -247,34 +254,34 @@ def test_add_remove_and_describe_with_the_index(small_corpus: Settings, tmp_path
     assert "setup.exe was not added" in messages
     # Unreadable uploads are taken out of the folder again; the rest of the index is intact.
     assert sorted(p.name for p in corpus.iterdir()) == sorted(before | {"Riverside-Youth-Hub.txt"})
-    assert {d["source"] for d in bot.documents()} == before | {"Riverside-Youth-Hub.txt"}
+    assert {d.source for d in bot.documents()} == before | {"Riverside-Youth-Hub.txt"}
     answer = bot.ask(RIVERSIDE_Q)
     assert answer.citations[0].source == "Riverside-Youth-Hub.txt" and "212" in answer.answer
 
     # An unreadable replacement keeps the earlier version of the file, and its passages.
-    result = documents.add_documents(bot, [("Riverside-Youth-Hub.txt", b"\xff\xfe\x00bad")], replace=True)
+    result = library.add_documents(bot, [("Riverside-Youth-Hub.txt", b"\xff\xfe\x00bad")], replace=True)
     assert "the existing file of that name was kept" in result.rejected[0]
     assert (corpus / "Riverside-Youth-Hub.txt").read_bytes() == RIVERSIDE
     assert bot.ask(RIVERSIDE_Q).citations[0].source == "Riverside-Youth-Hub.txt"
 
     # Details from the catalog reach the citations.
-    entry, report = documents.edit_details(bot, "Riverside-Youth-Hub.txt", {
+    entry, report = library.edit_details(bot, "Riverside-Youth-Hub.txt", {
         "title": 'Riverside "Hub" — first year', "organisation": "Fife Council", "published": "2024-04"})
     assert report is not None and entry["organisation"] == "Fife Council"
     c = bot.ask(RIVERSIDE_Q).citations[0]
     assert (c.title, c.organisation, c.published) == ('Riverside "Hub" — first year', "Fife Council", "2024-04")
-    assert documents.edit_details(bot, "Riverside-Youth-Hub.txt", {"organisation": "Fife Council"})[1] is None
+    assert library.edit_details(bot, "Riverside-Youth-Hub.txt", {"organisation": "Fife Council"})[1] is None
 
     # Removing drops the passages; the last report cannot be removed.
-    documents.remove_and_reindex(bot, "Riverside-Youth-Hub.txt")
+    library.remove_and_reindex(bot, "Riverside-Youth-Hub.txt")
     assert not (corpus / "Riverside-Youth-Hub.txt").exists()
-    assert {d["source"] for d in bot.documents()} == before
+    assert {d.source for d in bot.documents()} == before
     assert all(c.source != "Riverside-Youth-Hub.txt" for c in bot.ask(RIVERSIDE_Q).citations)
     first, last = sorted(before)
-    documents.remove_and_reindex(bot, first)
+    library.remove_and_reindex(bot, first)
     with pytest.raises(LastDocument):
-        documents.remove_and_reindex(bot, last)
-    assert (corpus / last).exists() and [d["source"] for d in bot.documents()] == [last]
+        library.remove_and_reindex(bot, last)
+    assert (corpus / last).exists() and [d.source for d in bot.documents()] == [last]
 
 
 # --- the commands -------------------------------------------------------------------------------
@@ -328,7 +335,7 @@ def test_cli_add_catalog_remove(small_corpus: Settings, tmp_path: Path) -> None:
     proc = run(small_corpus, "catalog", "Riverside-Youth-Hub.txt")
     assert proc.returncode == 0 and "organisation: Fife Council" in proc.stdout
     docs = Assistant(small_corpus).documents()
-    assert [d["title"] for d in docs if d["source"] == "Riverside-Youth-Hub.txt"] == ['The "Riverside" Hub']
+    assert [d.title for d in docs if d.source == "Riverside-Youth-Hub.txt"] == ['The "Riverside" Hub']
 
     assert "no document" in one_line_error(run(small_corpus, "remove", "--yes", "nope.txt"))
     proc = run(small_corpus, "remove", "Riverside-Youth-Hub.txt", stdin="n\n")  # asks; "n" keeps it
@@ -336,7 +343,7 @@ def test_cli_add_catalog_remove(small_corpus: Settings, tmp_path: Path) -> None:
     proc = run(small_corpus, "remove", "--yes", "Riverside-Youth-Hub.txt")
     assert proc.returncode == 0, proc.stderr
     assert not (corpus / "Riverside-Youth-Hub.txt").exists()
-    assert "Riverside-Youth-Hub.txt" not in {d["source"] for d in Assistant(small_corpus).documents()}
+    assert "Riverside-Youth-Hub.txt" not in {d.source for d in Assistant(small_corpus).documents()}
 
 
 def test_a_copy_under_another_name_is_skipped_unless_forced(small_corpus: Settings, tmp_path: Path) -> None:
@@ -351,12 +358,12 @@ def test_a_copy_under_another_name_is_skipped_unless_forced(small_corpus: Settin
     assert msg == f"copy.txt was not added: its content is already in the library as {original}. " \
                   "Use --force to add it anyway."
     assert not (corpus / "copy.txt").exists()
-    assert "copy.txt" not in {d["source"] for d in Assistant(small_corpus).documents()}
+    assert "copy.txt" not in {d.source for d in Assistant(small_corpus).documents()}
 
     # Two copies of new content in one call: the first is added, the second repeats it.
     twin = tmp_path / "twin.txt"
     twin.write_bytes(RIVERSIDE)
-    result = documents.add_documents(Assistant(small_corpus), [("hub.txt", RIVERSIDE), ("twin.txt", RIVERSIDE)])
+    result = library.add_documents(Assistant(small_corpus), [("hub.txt", RIVERSIDE), ("twin.txt", RIVERSIDE)])
     assert result.added == ["hub.txt"] and result.duplicates == {"twin.txt": ("hub.txt", RIVERSIDE)}
 
     proc = run(small_corpus, "add", "--force", str(copy))

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -225,9 +225,9 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
 def test_hostile_report_text_stays_text_in_the_browser(tmp_path: Path) -> None:
     """A report, title and organisation carrying <script>, <img onerror> and Markdown links: nothing runs."""
     from playwright.sync_api import expect, sync_playwright
+    from test_app import write_hostile_corpus
 
     from assistant.api import Assistant
-    from test_app import write_hostile_corpus
 
     ARTIFACTS.mkdir(exist_ok=True)
     settings = write_hostile_corpus(tmp_path)

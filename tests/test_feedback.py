@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.feedback import FeedbackStore
+from assistant.records.feedback import FeedbackStore
 
 
 def test_round_trip_with_a_real_answer(bot: Assistant, tmp_path: Path) -> None:

@@ -10,22 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.api import Assistant
-from assistant.cli_views import figures as figures_cmd
-from assistant.figures import (
-    FigureValue,
-    Series,
-    build_series,
-    extract_figures,
-    figures_for,
-    measure_tokens,
-    parse_number,
-    place_key,
-    search_series,
-    series_for,
-)
-from assistant.periods import period_key
-from assistant.settings import Settings
-from assistant.types import Passage
+from assistant.cli.views import figures as figures_cmd
+from assistant.core.settings import Settings
+from assistant.core.types import Citation, Passage
+from assistant.views.cache import views_for
+from assistant.views.figure_values import FigureValue, Series, parse_number
+from assistant.views.figures import extract_figures
+from assistant.views.periods import period_key
+from assistant.views.series import build_series, measure_tokens, place_key, search_series
 
 SUMMARY = "dundee-our-promise-2020-23-impact-summary.txt"
 IJB = "dundee-ijb-our-promise-2023-26-annual-update-2025.md"
@@ -61,7 +53,7 @@ def test_external_residential_care_links_two_reports(series: list[Series]) -> No
     assert {v.source for v in start.citations} == {SUMMARY, IJB}
     assert [v.source for v in mid.citations] == [SUMMARY] and [v.source for v in end.citations] == [IJB]
     assert mid.citations[0].interval == "8 months"
-    cite = end.citations[0].to_citation(marker=2)
+    cite = Citation.from_span(end.citations[0], 2, used=end.citations[0].used)
     assert cite.marker == 2 and cite.text[cite.highlights[0][0]:cite.highlights[0][1]] == "18"
     assert {v.direction for v in s.values} == {"decrease"}
     assert set(s.organisations) == {"Dundee City Council", "Dundee Health and Social Care Integration Joint Board"}
@@ -141,10 +133,10 @@ def test_search_series_ranks_the_measure_first(series: list[Series]) -> None:
 
 def test_cached_per_index_load(settings: Settings) -> None:
     b = Assistant(settings)
-    assert series_for(b) is series_for(b) and figures_for(b) is figures_for(b)
-    first = series_for(b)
+    assert b.figure_series() is b.figure_series() and views_for(b.index).values is b.views().values
+    first = b.figure_series()
     b.reload()
-    assert series_for(b) is not first and [s.to_dict() for s in series_for(b)] == [s.to_dict() for s in first]
+    assert b.figure_series() is not first and [s.to_dict() for s in b.figure_series()] == [s.to_dict() for s in first]
 
 
 # --- phrase parsing on hand-made text -------------------------------------------------------
@@ -332,7 +324,7 @@ def test_figures_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     assert list(table["Value"]) == ["43", "43", "32", "18"]
     assert list(table["Restated"]) == ["", "yes", "", ""]
     # Selecting a cited value shows the sentence that holds it, the number marked in the report text.
-    chosen = search_series(series_for(Assistant(settings)), "external residential care")[0]
+    chosen = search_series(Assistant(settings).figure_series(), "external residential care")[0]
     at.session_state[f"fg_table_{chosen.id}"] = {"selection": {"rows": [2], "columns": []}}
     at.run()
     assert not at.exception, at.exception

@@ -1,4 +1,4 @@
-"""PDF, Word and HTML reading (assistant/formats.py) with the real libraries, on real corpus text.
+"""PDF, Word and HTML reading (assistant/ingest/readers/) with the real libraries, on real corpus text.
 
 Fixtures are written in tmp_path: a three-page PDF (fpdf2) of the Dorset report, a Word
 document (python-docx) of the Dundee annual update with its foster-care table, and an HTML
@@ -20,11 +20,12 @@ import pytest
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
-from assistant import formats
 from assistant.api import Assistant
-from assistant.errors import UnreadableDocument
-from assistant.passages import split_document
-from assistant.settings import Settings
+from assistant.core.errors import UnreadableDocument
+from assistant.core.settings import Settings
+from assistant.ingest.passages import split_document
+from assistant.ingest.readers import extract_text
+from assistant.ingest.readers.clean import clean_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -73,6 +74,11 @@ PDF_PAGES = [
 ]
 FOSTER_ROWS = [line.split("\t") for line in DUNDEE_2025.splitlines()
                if line.startswith(("Foster Carer Placements\t", "Internal Foster Care\t", "External Foster Care\t"))]
+
+
+def extract(source: str, suffix: str, data: bytes) -> tuple[str, list[int]]:
+    """The reader for `suffix`, as ingest calls it."""
+    return extract_text(source, Path("report" + suffix), data)
 
 
 # --- fixture writers --------------------------------------------------------------------------
@@ -202,7 +208,7 @@ def make_html(charset_meta: str = '<meta charset="utf-8">', encoding: str = "utf
 
 
 def test_pdf_text_and_page_offsets() -> None:
-    text, pages = formats.extract("dorset.pdf", ".pdf", make_pdf())
+    text, pages = extract("dorset.pdf", ".pdf", make_pdf())
     assert len(pages) == 3 and pages[0] == 0
     flat = squash(text)
     for heading, paras in PDF_PAGES:
@@ -221,7 +227,7 @@ def test_pdf_text_and_page_offsets() -> None:
 
 
 def test_pdf_layout_gives_the_splitter_headings_and_paragraphs() -> None:
-    text, pages = formats.extract("dorset.pdf", ".pdf", make_pdf())
+    text, pages = extract("dorset.pdf", ".pdf", make_pdf())
     # A blank line after the heading and between paragraphs, none inside a paragraph.
     assert "\nPrevention\n\n3. The Family Focus" in text
     para4 = latin1(dorset_para(4))
@@ -235,7 +241,7 @@ def test_pdf_layout_gives_the_splitter_headings_and_paragraphs() -> None:
 
 
 def test_pdf_table_rows_become_tab_separated() -> None:
-    text, _ = formats.extract("dundee.pdf", ".pdf", make_pdf(pages=[("4.6 Care", [DOCX_AFTER])], table=FOSTER_ROWS))
+    text, _ = extract("dundee.pdf", ".pdf", make_pdf(pages=[("4.6 Care", [DOCX_AFTER])], table=FOSTER_ROWS))
     lines = text.splitlines()
     assert "Foster Carer Placements\t2022\t2023\t2024" in lines
     assert "Internal Foster Care\t109\t84\t89" in lines
@@ -246,22 +252,22 @@ def test_pdf_table_rows_become_tab_separated() -> None:
 
 def test_pdf_extraction_is_deterministic() -> None:
     data = make_pdf()
-    assert formats.extract("a.pdf", ".pdf", data) == formats.extract("a.pdf", ".pdf", data)
+    assert extract("a.pdf", ".pdf", data) == extract("a.pdf", ".pdf", data)
 
 
 def test_scanned_pdf_has_no_text_layer(tmp_path: Path) -> None:
     with pytest.raises(UnreadableDocument, match="text layer") as info:
-        formats.extract("scan.pdf", ".pdf", make_scanned_pdf(tmp_path))
+        extract("scan.pdf", ".pdf", make_scanned_pdf(tmp_path))
     assert info.value.source == "scan.pdf" and "OCR" in info.value.reason
 
 
 def test_encrypted_pdf_is_reported() -> None:
     with pytest.raises(UnreadableDocument, match="is encrypted; save an unencrypted copy"):
-        formats.extract("locked.pdf", ".pdf", encrypt(make_pdf(), "secret"))
+        extract("locked.pdf", ".pdf", encrypt(make_pdf(), "secret"))
 
 
 def test_pdf_encrypted_with_empty_password_opens() -> None:
-    text, pages = formats.extract("restricted.pdf", ".pdf", encrypt(make_pdf(), ""))
+    text, pages = extract("restricted.pdf", ".pdf", encrypt(make_pdf(), ""))
     assert len(pages) == 3 and "70 contacts per day" in squash(text)
 
 
@@ -269,20 +275,20 @@ def test_pdf_encrypted_with_empty_password_opens() -> None:
 def test_truncated_pdf_is_reported(cut: float) -> None:
     data = make_pdf()
     with pytest.raises(UnreadableDocument, match=r"is not a readable PDF \(truncated or corrupt\)"):
-        formats.extract("cut.pdf", ".pdf", data[: int(len(data) * cut)])
+        extract("cut.pdf", ".pdf", data[: int(len(data) * cut)])
 
 
 @pytest.mark.parametrize("data", [b"", b"not a pdf at all\n" * 50, b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"])
 def test_garbage_pdf_is_reported(data: bytes) -> None:
     with pytest.raises(UnreadableDocument, match="not a readable PDF"):
-        formats.extract("junk.pdf", ".pdf", data)
+        extract("junk.pdf", ".pdf", data)
 
 
 # --- DOCX -------------------------------------------------------------------------------------
 
 
 def test_docx_blocks_in_body_order() -> None:
-    text, pages = formats.extract("dundee.docx", ".docx", make_docx())
+    text, pages = extract("dundee.docx", ".docx", make_docx())
     assert pages == []
     lines = text.split("\n")
     assert lines[0] == "# Our Promise 2023-26 Annual Update"
@@ -298,7 +304,7 @@ def test_docx_blocks_in_body_order() -> None:
 
 
 def test_docx_table_rows_are_tab_separated_header_first() -> None:
-    text, _ = formats.extract("dundee.docx", ".docx", make_docx())
+    text, _ = extract("dundee.docx", ".docx", make_docx())
     expected = "\n".join("\t".join(r) for r in FOSTER_ROWS)
     assert expected in text
     assert text.index("Foster Carer Placements\t2022\t2023\t2024") < text.index("Internal Foster Care\t109\t84\t89")
@@ -313,29 +319,29 @@ def test_docx_table_rows_are_tab_separated_header_first() -> None:
 
 def test_docx_that_is_not_a_word_document(tmp_path: Path) -> None:
     with pytest.raises(UnreadableDocument, match="is not a readable Word document"):
-        formats.extract("junk.docx", ".docx", bytes(range(256)) * 20)
+        extract("junk.docx", ".docx", bytes(range(256)) * 20)
     other_zip = io.BytesIO()
     with zipfile.ZipFile(other_zip, "w") as z:
         z.writestr("notes.txt", "not a word document")
     with pytest.raises(UnreadableDocument, match="is not a readable Word document"):
-        formats.extract("zip.docx", ".docx", other_zip.getvalue())
+        extract("zip.docx", ".docx", other_zip.getvalue())
     good = make_docx()
     with pytest.raises(UnreadableDocument, match="is not a readable Word document"):
-        formats.extract("cut.docx", ".docx", good[: len(good) // 2])
+        extract("cut.docx", ".docx", good[: len(good) // 2])
 
 
 def test_empty_docx_has_no_text() -> None:
     out = io.BytesIO()
     docx.Document().save(out)
     with pytest.raises(UnreadableDocument, match="has no text"):
-        formats.extract("empty.docx", ".docx", out.getvalue())
+        extract("empty.docx", ".docx", out.getvalue())
 
 
 # --- HTML -------------------------------------------------------------------------------------
 
 
 def test_html_keeps_content_and_drops_noise() -> None:
-    text, pages = formats.extract("impact.html", ".html", make_html())
+    text, pages = extract("impact.html", ".html", make_html())
     assert pages == []
     lines = text.split("\n")
     assert lines[0] == "# Our Promise to Care Experienced Children, Young People and Care Leavers 2020-23"
@@ -348,7 +354,7 @@ def test_html_keeps_content_and_drops_noise() -> None:
 
 
 def test_html_table_rows_are_tab_separated_header_first() -> None:
-    text, _ = formats.extract("impact.html", ".html", make_html())
+    text, _ = extract("impact.html", ".html", make_html())
     assert "Measure\t2019-20\t2020-21\t2021-22\n" + "\t".join(DESTINATIONS) in text
     passages = split_document(text, "impact.html")
     row = next(p for p in passages if p.text.startswith("Positive destinations\t"))
@@ -360,27 +366,28 @@ def test_html_charset_from_meta_and_bom() -> None:
     latin = make_html('<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">', "cp1252")
     latin = latin.replace(b"&pound;", "£".encode("cp1252"))
     assert b"\xa313m" in latin
-    assert IMPACT_COSTS in formats.extract("a.htm", ".htm", latin)[0]
+    assert IMPACT_COSTS in extract("a.htm", ".htm", latin)[0]
     bom = b"\xef\xbb\xbf" + make_html("")
-    assert formats.extract("b.html", ".html", bom)[0].startswith("# Our Promise")
+    assert extract("b.html", ".html", bom)[0].startswith("# Our Promise")
     broken = make_html().replace(b"increased from 68%", b"incr\xffeased from 68%")
-    assert "incr\ufffdeased from 68%" in formats.extract("c.html", ".html", broken)[0]
+    assert "incr\ufffdeased from 68%" in extract("c.html", ".html", broken)[0]
 
 
 def test_html_with_only_noise_has_no_text() -> None:
     page = b"<html><head><script>var a = 1;</script></head><body><nav>Home</nav>\n \xc2\xa0 </body></html>"
     with pytest.raises(UnreadableDocument, match="has no text"):
-        formats.extract("blank.html", ".html", page)
+        extract("blank.html", ".html", page)
 
 
 def test_unsupported_suffix() -> None:
     with pytest.raises(UnreadableDocument, match=r"unsupported file type \.xlsx"):
-        formats.extract("budget.xlsx", ".xlsx", b"PK\x03\x04")
+        extract("budget.xlsx", ".xlsx", b"PK\x03\x04")
 
 
 # --- end to end -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ingest_and_cite_pdf_docx_html(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -401,7 +408,7 @@ def test_ingest_and_cite_pdf_docx_html(tmp_path: Path) -> None:
     assert sorted(report.added) == sorted([*files, "children-in-care-programme-scrutiny-2023.txt"])
 
     bot = Assistant(Settings(corpus=corpus, index=tmp_path / "index"))
-    extracted = {name: formats.extract(name, Path(name).suffix, data) for name, data in files.items()}
+    extracted = {name: extract(name, Path(name).suffix, data) for name, data in files.items()}
 
     def cited(question: str, source: str):
         answer = bot.ask(question)
@@ -447,7 +454,7 @@ def test_two_column_pdf_page_reads_column_by_column() -> None:
     pdf.multi_cell(90, 5, latin1(dorset_para(3)))
     pdf.set_xy(110, 20)
     pdf.multi_cell(90, 5, latin1(dorset_para(4)))
-    text, pages = formats.extract("columns.pdf", ".pdf", bytes(pdf.output()))
+    text, pages = extract("columns.pdf", ".pdf", bytes(pdf.output()))
     flat = squash(text)
     # Side-by-side lines are not interleaved: each column's paragraph reads through.
     assert squash(latin1(dorset_para(3))) in flat and squash(latin1(dorset_para(4))) in flat
@@ -480,7 +487,7 @@ def test_docx_numbering_content_controls_and_tab_aligned_lines() -> None:
     sdt.append(content)
     out = io.BytesIO()
     d.save(out)
-    text, _ = formats.extract("numbered.docx", ".docx", out.getvalue())
+    text, _ = extract("numbered.docx", ".docx", out.getvalue())
     assert text == (
         "Priorities over the next 12 months therefore include:\n\n"
         "- a review of commissioned services\n\n"
@@ -499,7 +506,7 @@ def test_html_nested_lists_layout_tables_and_article_headers() -> None:
 <ol><li>{IMPACT_BULLETS[0]}<ul><li>{IMPACT_BULLETS[1]}</li></ul></li><li><p>{IMPACT_BULLETS[2]}</p></li></ol>
 <div>Loose text in a div<br>on two lines</div>
 </article></body></html>""".encode()
-    text, _ = formats.extract("article.html", ".html", page)
+    text, _ = extract("article.html", ".html", page)
     assert text == (
         "# Our Promise impact summary\n\nPublished 2023\n\n## Family\n\n" + IMPACT_CARE + "\n\n"
         f"- {IMPACT_BULLETS[0]}\n  - {IMPACT_BULLETS[1]}\n- {IMPACT_BULLETS[2]}\n\n"
@@ -508,7 +515,7 @@ def test_html_nested_lists_layout_tables_and_article_headers() -> None:
 
 
 def test_clean_text_spells_out_ligatures_and_drops_invisible_characters() -> None:
-    assert formats.clean_text("ﬁnancial\u00a0eﬀect\u00ad\u200b\r\nnext\x00") == "financial effect\nnext"
+    assert clean_text("ﬁnancial\u00a0eﬀect\u00ad\u200b\r\nnext\x00") == "financial effect\nnext"
 
 
 def test_pdf_paragraph_numbers_set_apart_by_a_tab_stop_stay_with_their_text() -> None:
@@ -521,7 +528,7 @@ def test_pdf_paragraph_numbers_set_apart_by_a_tab_stop_stay_with_their_text() ->
         pdf.cell(20, 5.5, n)
         pdf.multi_cell(0, 5.5, latin1(b))
         pdf.ln(3)
-    text, _ = formats.extract("numbered.pdf", ".pdf", bytes(pdf.output()))
+    text, _ = extract("numbered.pdf", ".pdf", bytes(pdf.output()))
     assert "\t" not in text
     assert text.startswith(f"{number} {body[:40]}")
     assert "\n\n4.3.2 To evaluate and help further improve practice" in text
@@ -538,9 +545,9 @@ def test_damaged_but_readable_pdf_is_read_without_pypdf_log_noise(caplog: pytest
     damaged = data[:cut] + wrong
     assert damaged != data
     with caplog.at_level(logging.WARNING):
-        text, pages = formats.extract("damaged.pdf", ".pdf", damaged)
+        text, pages = extract("damaged.pdf", ".pdf", damaged)
     assert len(pages) == 3 and "70 contacts per day" in squash(text)
-    assert (text, pages) == formats.extract("dorset.pdf", ".pdf", data)
+    assert (text, pages) == extract("dorset.pdf", ".pdf", data)
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
     # pypdf does complain about this file when its logger is left at WARNING.
     pypdf_logger = logging.getLogger("pypdf")
@@ -548,7 +555,7 @@ def test_damaged_but_readable_pdf_is_read_without_pypdf_log_noise(caplog: pytest
     try:
         pypdf_logger.setLevel(logging.WARNING)
         with caplog.at_level(logging.WARNING):
-            formats.extract("damaged.pdf", ".pdf", damaged)
+            extract("damaged.pdf", ".pdf", damaged)
         assert [r for r in caplog.records if r.name.startswith("pypdf")]
     finally:
         pypdf_logger.setLevel(level)

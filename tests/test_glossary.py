@@ -1,4 +1,4 @@
-from assistant.glossary import Glossary, find_acronyms
+from assistant.ingest.glossary import Glossary, find_acronyms
 
 
 def test_glossary_lines_and_inline_definitions() -> None:

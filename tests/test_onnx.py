@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
-from assistant.embed import Embedder, make_embedder
-from assistant.index import pipeline_signature
-from assistant.load import load_corpus
-from assistant.onnx_embed import MODEL_FILE, OnnxEmbedder, cache_path, export, source_key
-from assistant.passages import split_document
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.embed import make_embedder
+from assistant.embed.onnx import MODEL_FILE, OnnxEmbedder, cache_path, export, source_key
+from assistant.embed.sbert import SentenceEmbedder
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.passages import split_document
+from assistant.ingest.pipeline import pipeline_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Settings().model_path
@@ -33,7 +34,7 @@ def passages() -> list[str]:
 
 @pytest.fixture(scope="module")
 def torch_vectors(passages: list[str]) -> np.ndarray:
-    return Embedder(MODEL).encode(passages)
+    return SentenceEmbedder(MODEL).encode(passages)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def int8_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("cache") / "onnx"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
-    code = ("import sys; from assistant.onnx_embed import ensure_export; "
+    code = ("import sys; from assistant.embed.onnx import ensure_export; "
             f"ensure_export({MODEL!r}, __import__('pathlib').Path(sys.argv[1]))")
     subprocess.run([sys.executable, "-c", code, str(cache / MODEL_FILE)], check=True, env=env, cwd=ROOT, timeout=600)
     return cache
@@ -127,12 +128,12 @@ def test_switching_backend_rebuilds_the_index(small_corpus: Settings) -> None:
 
 def test_factory_defaults_to_torch_and_falls_back_to_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert Settings().embed_backend == "torch"
-    assert isinstance(make_embedder(Settings(index=tmp_path / "index")), Embedder)
+    assert isinstance(make_embedder(Settings(index=tmp_path / "index")), SentenceEmbedder)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the index folder should be")  # the export has nowhere to go
     with caplog.at_level(logging.WARNING, logger="assistant.embed"):
         embedder = make_embedder(Settings(index=blocked, embed_backend="onnx"))
-    assert isinstance(embedder, Embedder)
+    assert isinstance(embedder, SentenceEmbedder)
     assert "ONNX embedding backend unavailable" in caplog.text
     assert len(embedder.encode_query("children in care")) == 384
 
@@ -140,9 +141,9 @@ def test_factory_defaults_to_torch_and_falls_back_to_it(tmp_path: Path, caplog: 
 def test_cache_is_keyed_to_the_weights(int8_cache: Path, tmp_path: Path) -> None:
     import onnx
 
-    from assistant.onnx_embed import _read_meta
+    from assistant.embed.onnx import read_meta
 
-    assert _read_meta(int8_cache / MODEL_FILE)["source"] == source_key(MODEL)
+    assert read_meta(int8_cache / MODEL_FILE)["source"] == source_key(MODEL)
     # An export made from other weights (or by another recipe) is made again, not used.
     stale = tmp_path / "onnx"
     stale.mkdir()
@@ -151,4 +152,4 @@ def test_cache_is_keyed_to_the_weights(int8_cache: Path, tmp_path: Path) -> None
         prop.value = prop.value.replace(source_key(MODEL), "0" * 24)
     onnx.save(model, str(stale / MODEL_FILE))
     embedder = OnnxEmbedder(MODEL, cache_dir=stale)
-    assert _read_meta(embedder.onnx_path)["source"] == source_key(MODEL)
+    assert read_meta(embedder.onnx_path)["source"] == source_key(MODEL)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.passages import clean_inline, is_value, is_year, sentence_spans, split_document
+from assistant.core.text import clean_inline, is_value, is_year, sentence_spans
+from assistant.ingest.passages import split_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 REPORTS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".txt", ".md"))

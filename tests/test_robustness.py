@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.errors import IndexBusy
-from assistant.index import IndexPaths, _lock, chroma_client, chroma_collection, read_manifest
-from assistant.settings import Settings
+from assistant.core.errors import IndexBusy
+from assistant.core.settings import Settings
+from assistant.store.chroma import chroma_client, chroma_collection
+from assistant.store.manifest import read_manifest
+from assistant.store.paths import IndexPaths, acquire_lock
 
 BIN = Path(sys.executable).with_name("assistant")
 
@@ -89,7 +91,7 @@ def test_check_finds_and_repairs_divergence(small_corpus: Settings) -> None:
 
 def test_one_writer_at_a_time(small_corpus: Settings) -> None:
     Assistant(small_corpus).ingest()
-    lock = _lock(IndexPaths(small_corpus.index))
+    lock = acquire_lock(IndexPaths(small_corpus.index))
     try:
         with pytest.raises(IndexBusy, match="Another ingest"):
             Assistant(small_corpus).ingest()
@@ -125,7 +127,7 @@ def test_readers_keep_answering_while_an_ingest_runs(small_corpus: Settings) -> 
 def test_vector_writes_are_batched_below_chromas_limit(tmp_path: Path) -> None:
     from llama_index.core.schema import TextNode
 
-    from assistant.index import batched_vector_store
+    from assistant.store.chroma import batched_vector_store
 
     settings = Settings(corpus=tmp_path, index=tmp_path / "index")
     client = chroma_client(settings, IndexPaths(settings.index))

@@ -1,0 +1,154 @@
+"""Stage 5: the extractive answerer. No LLM: it picks the sentences and table rows that
+answer the question, says whose they are, and puts a marker [n] after every statement.
+
+The steps, each a small pure function tested on hand-made inputs:
+
+1. `Question`: the question's content terms, weighted by rarity in the corpus; in a chat,
+   a follow-up ("And in external residential care?", "Who leads that?") borrows the terms
+   of the turn before.
+2. `rerank`: each candidate passage gets a relevance in [0, 1] from its dense similarity
+   and how much of the question's weighted terms it covers (text, headers, section).
+3. `select`: the best passage, plus others that are nearly as relevant and add something
+   (another figure, another report), at most `max_citations`.
+4. `compose`: a lead statement, then supporting points, each with its organisation and
+   date when more than one report speaks, oldest first.
+5. Abstention: when even the best passage is not relevant enough, say so plainly and
+   offer the closest passages as related reading, not as citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..core.text import clean_inline
+from ..core.types import Answer, Citation, Passage
+from .question import Question
+from .rerank import TermCache
+from .retrieve import Hit
+from .select import best_sentences, misses_rare_terms, select
+
+_MONTHS = "January February March April May June July August September October November December".split()
+
+
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[-*•·–➤])\s+")
+
+
+def display_date(published: str) -> str:
+    """ "2025-02-19" -> "19 February 2025", "2021-05" -> "May 2021", "2023" -> "2023"."""
+    parts = published.split("-")
+    try:
+        if len(parts) == 3:
+            return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return published
+
+
+def attribution(p: Passage) -> str:
+    """Who said it and when, as a councillor would repeat it."""
+    who = p.organisation if p.organisation and not p.organisation.lower().startswith("not stated") else f"“{p.title}”"
+    when = display_date(p.published)
+    return f"{who} ({when})" if when else who
+
+
+def render_row(cells: list[tuple[str, str]]) -> str:
+    """A table row as a sentence-like line: "Leads: Senior Manager; Timescales: June 2024"."""
+    parts = [f"{h}: {v}" if h else v for h, v in cells if v]
+    return "; ".join(parts)
+
+
+def statement(p: Passage, spans: list[tuple[int, int]]) -> str:
+    """What the answer says for passage `p`: its chosen sentences, or its row with headers."""
+    if p.kind == "row" and p.cells:
+        return render_row(p.cells)
+    if p.kind == "list":
+        lines = [_NUMBERING.sub("", clean_inline(line)) for line in p.text.splitlines() if line.strip()]
+        return f"{lines[0]} {'; '.join(lines[1:])}" if len(lines) > 1 else lines[0]
+    text = " ".join(clean_inline(p.text[s - p.char_start:e - p.char_start]) for s, e in spans)
+    text = _NUMBERING.sub("", text).strip()
+    if p.kind == "item" and p.context and len(text) < 60 and len(p.context) <= 120 and not re.search(r"\d", text):
+        text = f"{p.context.rstrip(':')}: {text}"  # a bare bullet means little without its lead-in
+    return text
+
+
+@dataclass
+class Draft:
+    hit: Hit
+    spans: list[tuple[int, int]]
+    text: str
+    marker: int = 0
+
+
+def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = None) -> tuple[str, list[Draft]]:
+    """Answer text with markers, and the drafts (in marker order) it cites.
+
+    `overrides` gives a better statement for some passages (a commitment's action, lead and
+    due date read from its action-plan row), keyed by passage id.
+    """
+    drafts = []
+    for h in chosen:
+        whole = h.passage.kind in ("row", "list")
+        spans = [(h.passage.char_start, h.passage.char_end)] if whole else best_sentences(q, h.passage)
+        text = (overrides or {}).get(h.passage.id) or statement(h.passage, spans)
+        drafts.append(Draft(h, spans, text))
+    # Group statements by document; when several reports speak, oldest first so a change reads in order.
+    groups: dict[str, list[Draft]] = {}
+    for d in drafts:
+        groups.setdefault(d.hit.passage.source, []).append(d)
+    order = list(groups)
+    # Figures from several reports read as a timeline, oldest first; anything else stays best first.
+    if len(order) > 1 and all(re.search(r"\d", groups[s][0].text) for s in order):
+        order.sort(key=lambda s: groups[s][0].hit.passage.published or "9999")
+    elif len(order) > 2:
+        order = order[:1] + sorted(order[1:], key=lambda s: groups[s][0].hit.passage.published or "9999")
+    ordered = [d for source in order for d in groups[source]]
+    for i, d in enumerate(ordered, start=1):
+        d.marker = i
+    if len(order) == 1:
+        who = attribution(ordered[0].hit.passage)
+        lines = [f"According to {who}: {_sentence(ordered[0].text)} [1]"]
+        lines += [f"- {_sentence(d.text)} [{d.marker}]" for d in ordered[1:]]
+        return "\n".join(lines), ordered
+    sources = [f"{attribution(groups[s][0].hit.passage)} {''.join(f'[{d.marker}]' for d in groups[s])}" for s in order]
+    chronological = order == sorted(order, key=lambda s: groups[s][0].hit.passage.published or "9999")
+    lines = [f"From {', '.join(sources[:-1])} and {sources[-1]}" + (", oldest first:" if chronological else ":")]
+    for source in order:
+        for di, d in enumerate(groups[source]):
+            who = f"{attribution(d.hit.passage)}: " if di == 0 else ""
+            lines.append(f"- {who}{_sentence(d.text)} [{d.marker}]")
+    return "\n".join(lines), ordered
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!", ":")) else text + "."
+
+
+def related(hits: list[Hit], n: int = 3) -> list[Citation]:
+    """The closest passages when abstaining, as reading offered, not as evidence."""
+    return [Citation.from_span(h.passage, i, round(h.relevance, 4), used=[(h.passage.char_start, h.passage.char_end)])
+            for i, h in enumerate(hits[:n], start=1)]
+
+
+def abstain_text(question: str) -> str:
+    q = question.strip().rstrip("?").strip()
+    return (f"The indexed reports do not say: “{q}”. None of the passages found answers it closely enough to cite; "
+            "the closest are listed below as related reading, not as an answer.")
+
+
+def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_citations: int,
+                     cache: TermCache | None = None, df: dict[str, int] | None = None,
+                     rare_term_relevance: float = 0.62, overrides: dict[str, str] | None = None) -> Answer:
+    """Select, compose, or abstain. `hits` are reranked, best first."""
+    cache = cache or TermCache()
+    weak = bool(hits) and hits[0].relevance < rare_term_relevance
+    if not hits or hits[0].relevance < min_relevance or (weak and df is not None and misses_rare_terms(q, hits[0].passage, cache, df)):
+        return Answer(question=q.text, answer=abstain_text(q.text), abstained=True, related=related(hits), query=q.search_text)
+    chosen = select(hits, q, cache, max_citations=max_citations, floor=min_relevance)
+    text, drafts = compose(q, chosen, overrides)
+    return Answer(question=q.text, answer=text, abstained=False, citations=[Citation.from_span(d.hit.passage, d.marker, round(d.hit.relevance, 4), used=d.spans)
+                                                                   for d in drafts],
+                  query=q.search_text)

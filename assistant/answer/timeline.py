@@ -1,0 +1,100 @@
+"""Structured additions to an answer: a commitment read from its action-plan row, and a figure timeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..core.types import Answer, Citation, Passage
+from ..views.cache import Views
+from ..views.commitments import Commitment
+from ..views.figure_values import Series
+from .compose import display_date
+from .retrieve import Hit
+
+
+def render_commitment(c: Commitment) -> str:
+    """ "Develop a clear edge of care offer — lead: Senior Manager; due: June 2024; measured by: Numbers in care"."""
+    details = []
+    lead = c.lead_normalised or c.lead
+    if lead:
+        details.append(f"lead: {lead}")
+    if c.timescale:
+        details.append(f"due: {c.timescale}")
+    if c.measure:
+        details.append(f"impact measured by: {c.measure}")
+    where = ", ".join(x for x in (c.foundation, c.plan) if x)
+    text = c.action.rstrip(".")
+    if details:
+        text += " — " + "; ".join(details)
+    return text + (f" ({where})" if where else "")
+
+
+def commitment_statements(hits: list[Hit], views: Views) -> dict[str, str]:
+    """For action-plan rows among `hits`: the commitment read from each, as the statement to use (by passage id)."""
+    rows = {h.passage.id for h in hits if h.passage.kind == "row"}
+    by_passage: dict[str, list[Commitment]] = {}
+    for c in views.commitments:
+        if c.passage_id in rows:
+            by_passage.setdefault(c.passage_id, []).append(c)
+    return {pid: "; ".join(render_commitment(c) for c in found) for pid, found in by_passage.items()}
+
+
+def add_timeline(answer: Answer, views: Views, passages: Mapping[str, Passage], max_citations: int,
+                 allowed: set[str] | None = None) -> None:
+    """Append the figure series that the cited passages belong to, as a small table with every
+    point cited; points from passages not yet cited (another report's figure) get a citation.
+    `allowed` limits those to the documents the user's filters let through."""
+
+    def cited(v: object) -> bool:
+        return any(c.source == v.source and c.char_start <= v.char_start and v.char_end <= c.char_end  # type: ignore[attr-defined]
+                   for c in answer.citations)
+
+    best: tuple[int, Series] | None = None
+    for s in views.series:
+        n = sum(1 for p in s.points for v in p.citations if cited(v))
+        if n >= 1 and len(s.points) >= 2 and (best is None or n > best[0]):
+            best = (n, s)
+    if not best:
+        return
+    series = best[1]
+    for point in series.points:
+        v = point.citations[0]
+        if cited(v) or len(answer.citations) >= max_citations or v.passage_id not in passages:
+            continue
+        if allowed is not None and v.source not in allowed:
+            continue  # the user's filters hold for the timeline too
+        answer.citations.append(Citation.from_span(passages[v.passage_id], len(answer.citations) + 1, 0.0,
+                                                   used=[(v.char_start, v.char_end)]))
+    made = timeline(series, answer.citations)
+    if made:
+        table, answer.series = made
+        answer.answer += "\n\n" + table
+    # A citation added for the table but left out of it (no point located) would be unused.
+    used = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
+    answer.citations = [c for c in answer.citations if c.marker in used]
+
+
+def timeline(series: Series, citations: list[Citation]) -> tuple[str, dict] | None:
+    """A small table of a figure series whose values sit in cited passages, each row cited."""
+    spans = [(c.source, c.char_start, c.char_end, c.marker) for c in citations]
+    rows = []
+    for point in series.points:
+        markers = sorted({m for v in point.citations for (src, s, e, m) in spans
+                          if v.source == src and s <= v.char_start and v.char_end <= e})
+        if not markers:
+            continue
+        v = point.citations[0]
+        when = point.period if point.period not in ("start of period", "end of period", "") else \
+            f"{point.period or 'value'}, {display_date(v.published)} report"
+        who = v.organisation if v.organisation and not v.organisation.lower().startswith("not stated") else v.title
+        rows.append({"period": when, "value": point.value, "value_text": point.value_text, "unit": point.unit,
+                     "organisation": who, "published": v.published, "markers": markers})
+    # Two values from one cited sentence say nothing the answer has not said already.
+    if len(rows) < 2 or (len(rows) == 2 and len({m for r in rows for m in r["markers"]}) == 1):
+        return None
+    lines = [f"Timeline — {series.measure}:", "", "| When | Value | Reported by |", "|---|---|---|"]
+    for r in rows:
+        refs = "".join(f"[{m}]" for m in r["markers"])
+        lines.append(f"| {r['period']} | {r['value_text']} | {r['organisation']} ({display_date(r['published'])}) {refs} |")
+    return "\n".join(lines), {"measure": series.measure, "unit": series.unit, "points": rows}

@@ -1,0 +1,158 @@
+"""The layout model the passage splitter reads: lines, blocks, cells, and what a line looks like.
+
+Pure helpers over a document's text; every offset is into that text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..core.text import clean_inline, is_value, trim
+
+BULLET_RE = re.compile(r"^[ \t]*(?:[-*•·–▪➤]|\d{1,2}[.)](?=\s))[ \t]+")
+
+
+NUMBERED_PARA_RE = re.compile(r"^[ \t]*(?:-[ \t]+)?(\d+(?:\.\d+)+)\.?[ \t]+\S")
+
+
+_SECTION_NO_RE = re.compile(r"^\d+(?:\.\d+)*\.?$")
+
+
+@dataclass
+class Line:
+    start: int
+    end: int  # exclusive, newline not included
+    raw: str
+
+    @property
+    def stripped(self) -> str:
+        return self.raw.strip()
+
+
+@dataclass
+class Cell:
+    start: int
+    end: int
+    text: str  # verbatim text of the cell (may span lines)
+
+    @property
+    def clean(self) -> str:
+        return clean_inline(self.text)
+
+
+@dataclass
+class Table:
+    """What is known about the table being read: its titles, header and the row above."""
+
+    titles: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    above: list[str] = field(default_factory=list)
+
+
+def split_lines(text: str) -> list[Line]:
+    lines = []
+    pos = 0
+    for raw in text.split("\n"):
+        end = pos + len(raw)
+        body = raw[:-1] if raw.endswith("\r") else raw
+        lines.append(Line(pos, pos + len(body), body))
+        pos = end + 1
+    return lines
+
+
+def split_blocks(lines: list[Line]) -> list[list[Line]]:
+    """Groups of lines separated by blank lines. A line of tabs is an empty table cell, not a blank."""
+    blocks: list[list[Line]] = []
+    current: list[Line] = []
+    for line in lines:
+        blank = line.raw.strip(" \r\u00a0") == ""
+        heading = line.stripped.startswith("#")
+        if blank or heading:
+            if current:
+                blocks.append(current)
+            current = []
+            if heading:
+                blocks.append([line])
+            continue
+        current.append(line)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def tab_cells(text: str, line: Line) -> list[Cell]:
+    cells, pos = [], line.start
+    for part in line.raw.split("\t"):
+        s, e = trim(text, pos, pos + len(part))
+        cells.append(Cell(s, e, text[s:e]))
+        pos += len(part) + 1
+    return cells
+
+
+def is_tsv_row(line: Line) -> bool:
+    parts = [p for p in line.raw.split("\t") if p.strip()]
+    return len(parts) >= 2 and not (len(parts) == 2 and _SECTION_NO_RE.match(parts[0].strip()))
+
+
+# Page furniture that is neither a heading nor content.
+FURNITURE_RE = re.compile(r"^(?:this page is intentionally left blank|page \d+(?: of \d+)?)$", re.IGNORECASE)
+
+
+_SPACED_SPLIT = re.compile(r"(?<=\S)[ \u00a0]{3,}(?=\S)")
+
+
+def spaced_cells(text: str, line: Line) -> list[Cell] | None:
+    """Cells of a space-aligned row whose last cell is a figure, else None."""
+    parts = list(_SPACED_SPLIT.finditer(line.raw))
+    if not parts:
+        return None
+    cells, pos = [], 0
+    for m in parts:
+        cells.append((pos, m.start()))
+        pos = m.end()
+    cells.append((pos, len(line.raw.rstrip())))
+    out = []
+    for s, e in cells:
+        s, e = trim(text, line.start + s, line.start + e)
+        if e > s:
+            out.append(Cell(s, e, text[s:e]))
+    if len(out) >= 2 and is_value(out[-1].text):
+        return out
+    return None
+
+
+def is_heading_candidate(text: str) -> bool:
+    t = clean_inline(text).strip("#").strip()
+    if not t or len(t) > 90 or len(t.split()) > 12:
+        return False
+    if t[-1] in ".;,:" or "\t" in text:
+        return False
+    if BULLET_RE.match(text) and not re.match(r"^\d{1,2}\.\s", t):
+        return False
+    return t[0].isupper() or t[0].isdigit()
+
+
+def strong_heading(text: str) -> bool:
+    """Headings that are headings wherever they stand: numbered ('1.0 PURPOSE') or all capitals."""
+    t = clean_inline(text).strip("#").strip()
+    letters = [c for c in t if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 3:
+        return True
+    return bool(re.match(r"^\d+(?:\.\d+)*\.?\s+\S", t))
+
+
+BODY_KINDS = {"paragraph", "list", "tsv", "cells", "spaced"}
+
+
+def heading_level(text: str, hashes: int) -> int:
+    t = clean_inline(text).strip("#").strip()
+    m = re.match(r"^(\d+(?:\.\d+)*)\.?\s", t)
+    if m:
+        parts = m.group(1).split(".")
+        if len(parts) > 1 and parts[-1] == "0":
+            parts = parts[:-1]
+        return len(parts)
+    if hashes:
+        return hashes
+    return 9  # unnumbered title lines: they replace each other under the numbered sections

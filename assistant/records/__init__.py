@@ -1,0 +1,1 @@
+"""What users leave behind: feedback on answers (SQLite beside the index)."""

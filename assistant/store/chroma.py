@@ -1,0 +1,76 @@
+"""The vector store: a Chroma collection (embedded under the index folder, or a Chroma server)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..core.errors import AssistantError
+from ..core.settings import Settings
+from ..core.types import Passage
+from .paths import IndexPaths
+
+
+def chroma_client(settings: Settings, paths: IndexPaths) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
+                                       ssl=url.scheme == "https", settings=chroma_settings)
+        except Exception as exc:  # the client checks the server at construction
+            raise AssistantError(f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                                 "start it or unset ASSISTANT_CHROMA_URL.") from exc
+    paths.chroma.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(paths.chroma), settings=chroma_settings)
+
+
+def chroma_collection(client: Any, name: str) -> Any:
+    # embedding_function=None: we always pass our own vectors. Chroma's default function
+    # would download a model, which fails offline.
+    return client.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
+def batched_vector_store(collection: Any, max_batch: int) -> Any:
+    """llama-index's Chroma store, writing at most `max_batch` vectors at a time: Chroma refuses
+    larger writes (5,461 here), while llama-index assumes 41,665."""
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    class BatchedChromaVectorStore(ChromaVectorStore):
+        def add(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
+            ids: list[str] = []
+            for start in range(0, len(nodes), max(1, max_batch)):
+                ids += super().add(nodes[start:start + max(1, max_batch)], **kwargs)
+            return ids
+
+    return BatchedChromaVectorStore(chroma_collection=collection)
+
+
+def all_nodes(collection: Any, batch: int = 5000) -> list[Any]:
+    """Every node in the Chroma collection, rebuilt from its stored metadata."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    nodes, offset = [], 0
+    while True:
+        got = collection.get(include=["metadatas", "documents"], limit=batch, offset=offset)
+        for meta, text in zip(got["metadatas"], got["documents"]):
+            node = metadata_dict_to_node(meta, text=text)
+            nodes.append(node)
+        if len(got["ids"]) < batch:
+            return nodes
+        offset += batch
+
+
+def node_to_passage(node_id: str, text: str, start: int, end: int, meta: dict[str, Any]) -> Passage:
+    return Passage(
+        id=node_id, source=meta["source"], char_start=int(start), char_end=int(end), text=text,
+        section=meta.get("section", ""), kind=meta.get("kind", "paragraph"), context=meta.get("context", ""),
+        cells=[tuple(c) for c in json.loads(meta.get("cells") or "[]")],
+        title=meta.get("title", ""), organisation=meta.get("organisation", ""),
+        published=meta.get("published", ""), page=int(meta.get("page") or 0) or None,
+    )

@@ -1,0 +1,130 @@
+"""The read side: the built index, loaded once for searching."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import IndexCorrupt
+from ..core.settings import Settings
+from ..core.types import DocumentRecord, Passage
+from .chroma import chroma_client, chroma_collection, node_to_passage
+from .manifest import no_manifest, read_manifest
+from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
+
+
+class RowIds(Sequence[str]):
+    """BM25 row -> passage id, and passage id -> row, over a compact array of ids."""
+
+    def __init__(self, ids: Any) -> None:
+        import numpy as np
+
+        self.ids = ids
+        self.perm = np.argsort(ids, kind="stable")
+        self.sorted = ids[self.perm]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, row: int) -> str:  # type: ignore[override]
+        return self.ids[row].decode()
+
+    def row_of(self, pid: str) -> int | None:
+        import numpy as np
+
+        key = pid.encode()
+        i = int(np.searchsorted(self.sorted, key))
+        return int(self.perm[i]) if i < len(self.sorted) and self.sorted[i] == key else None
+
+
+class LazyPassages(Mapping[str, Passage]):
+    """Passage id -> Passage, parsed from the BM25 corpus file on first use.
+
+    The corpus is memory-mapped, so a million passages cost little memory until asked for.
+    """
+
+    def __init__(self, rows: RowIds, corpus: Any) -> None:
+        self.rows = rows
+        self.corpus = corpus
+        self._cache: dict[str, Passage] = {}
+
+    def __getitem__(self, pid: str) -> Passage:
+        p = self._cache.get(pid)
+        if p is None:
+            row = self.rows.row_of(pid)
+            if row is None:
+                raise KeyError(pid)
+            data = self.corpus[row]
+            content = json.loads(data["_node_content"])
+            p = node_to_passage(data["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
+                                content["metadata"])
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[pid] = p
+        return p
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and self.rows.row_of(pid) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class SearchIndex:
+    """The built index, loaded once: BM25 (memory-mapped), row tables, and the Chroma collection."""
+
+    def __init__(self, settings: Settings, manifest: dict, rows: dict, df: dict[str, int], bm25: Any,
+                 collection: Any) -> None:
+        import numpy as np
+
+        self.settings = settings
+        self.manifest = manifest
+        self.order = RowIds(rows["ids"])  # BM25 row -> passage id
+        self.row_sources: list[str] = rows["sources"]
+        self.row_doc = np.asarray(rows["doc"], dtype=np.int32)  # BM25 row -> index into row_sources
+        self.passages = LazyPassages(self.order, bm25.corpus)
+        self.df = df  # term -> number of passages holding it (for the answerer's weights)
+        self.bm25 = bm25
+        self.collection = collection
+        self.keyword_dir = Path(settings.index) / manifest.get("bm25", "bm25")  # the ingest's views are here too
+        self.glossary_entries: list[dict[str, Any]] = manifest.get("glossary", [])  # acronyms defined in the reports
+        self.documents: dict[str, DocumentRecord] = {
+            source: DocumentRecord.from_dict({"source": source, **d}) for source, d in manifest["documents"].items()}
+
+    def row_mask(self, allowed_sources: set[str]) -> Any:
+        """1 for BM25 rows of the allowed documents, else 0."""
+        import numpy as np
+
+        codes = [i for i, s in enumerate(self.row_sources) if s in allowed_sources]
+        return np.isin(self.row_doc, codes).astype(np.int8)
+
+    @classmethod
+    def load(cls, settings: Settings) -> "SearchIndex":
+        paths = IndexPaths(settings.index)
+        manifest = read_manifest(paths)
+        if manifest is None:
+            raise no_manifest(settings, paths)
+        bm25_dir = paths.root / manifest.get("bm25", "bm25")
+        if not (bm25_dir / "retriever.json").exists() or not (bm25_dir / ROWS).exists():
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")
+        try:
+            import bm25s
+            from llama_index.retrievers.bm25 import BM25Retriever
+
+            engine = bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True)
+            bm25 = BM25Retriever(existing_bm25=engine, **json.loads((bm25_dir / "retriever.json").read_text()))
+            import numpy as np
+
+            rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
+            rows["ids"] = np.load(bm25_dir / ROW_IDS)
+            rows["doc"] = np.load(bm25_dir / ROW_DOCS)
+            df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
+        except Exception as exc:
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
+        collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+        return cls(settings, manifest, rows, df, bm25, collection)

@@ -1,0 +1,122 @@
+"""The shared Assistant (one per server and configuration) and each browser tab's chat state."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import streamlit as st
+
+from ..api import Assistant
+from ..core.errors import AssistantError
+from ..core.settings import Settings
+from ..records.feedback import FeedbackStore
+from .format import ChatSession, md
+
+log = logging.getLogger(__name__)
+
+
+# Icons from Streamlit's bundled Material font (no network); the favicon is page_icon().
+USER_AVATAR = ":material/person:"
+
+
+BOT_AVATAR = ":material/menu_book:"
+
+
+# Shown to every new user: generic questions the current corpus can answer.
+EXAMPLE_QUESTIONS: tuple[str, ...] = (
+    "What happened to external residential numbers?",
+    "Who leads the edge of care offer and by when?",
+    "How much does an in-house foster parent cost?",
+    "How did the number of children in Kinship Care change?",
+)
+
+
+@st.cache_resource(show_spinner=False)
+def page_icon() -> Any:
+    """The favicon, drawn here: a material or emoji icon makes the browser fetch it from a CDN."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((2, 2, 62, 62), radius=14, fill="#1f5fa8")
+    d.rounded_rectangle((17, 12, 47, 52), radius=3, fill="white")  # a page
+    for y in (21, 28, 35):
+        d.line((22, y, 42, y), fill="#1f5fa8", width=3)  # lines of text
+    d.rectangle((22, 41, 35, 45), fill="#ffd23f")  # one highlighted line: a citation
+    return img
+
+
+@st.cache_resource(show_spinner=False)
+def _assistant_for(key: str, _settings: Settings) -> Assistant:
+    # Keyed by the whole configuration, so tests (and a server whose ASSISTANT_* variables
+    # change) get one Assistant per corpus/index rather than a stale one.
+    return Assistant(_settings)
+
+
+def get_assistant(settings: Settings | None = None) -> Assistant:
+    """One Assistant (index + model) per server process and configuration, shared by every session.
+
+    Settings hold absolute folders (settings.library_path), so a change of directory is harmless.
+    """
+    s = settings or Settings()
+    return _assistant_for(s.model_dump_json(), s)
+
+
+def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
+    """The Assistant and `compute(assistant)` (commitments, figure series) for a page; a message
+    and st.stop() when the index is missing or the view is empty."""
+    bot = get_assistant()
+    try:
+        items = compute(bot)
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
+        st.stop()
+    if not items:
+        st.info(empty, icon=":material/info:")
+        st.stop()
+    return bot, items
+
+
+@st.cache_resource(show_spinner=False)
+def _warming(key: str, _bot: Assistant) -> threading.Thread:
+    def run() -> None:
+        try:
+            _bot.warm()
+        except Exception:  # noqa: BLE001 - the first question will raise it properly
+            log.exception("Warming the model failed")
+
+    thread = threading.Thread(target=run, name="plan-assistant-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_once(bot: Assistant) -> None:
+    """Start loading the model once per server, in the background.
+
+    The page is usable as soon as the index is loaded (about a second); the model takes
+    several more. Loading it while the visitor reads and types means the first question
+    rarely waits, and when it does it simply queues on the model's load lock.
+    """
+    _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
+
+
+def still_warming(bot: Assistant) -> bool:
+    """True while the background load started by warm_once is running."""
+    return _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).is_alive()
+
+
+def feedback_store(settings: Settings | None = None) -> FeedbackStore:
+    """The feedback database beside the index in use."""
+    return FeedbackStore.beside_index((settings or Settings()).index)
+
+
+def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
+    """This browser session's chat, created on first use (and again if the Assistant was replaced)."""
+    chat = st.session_state.get(key)
+    if not isinstance(chat, ChatSession) or chat.conversation.assistant is not bot:
+        chat = ChatSession(bot.conversation())
+        st.session_state[key] = chat
+    return chat

@@ -1,0 +1,254 @@
+"""Linking figure values into series: the same measure across reports of one place."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..core.text import STOPWORDS, clean_inline, idf, stem_words
+from .figure_values import FigureValue, Series, SeriesPoint
+from .periods import PERIOD_RE, date_key, normalise_period
+
+# A measure's name without the words that only say it is a figure ("number of", "percentage of").
+_LABEL_STOPWORDS = STOPWORDS | {"number", "numbers", "percentage", "proportion", "cent"}
+
+
+_LEADING_VERBS = re.compile(r"^(?:(?:further|continue\s+to)\s+)?(?:increase|reduce|improve|maintain|sustain|decrease|raise|lower)"
+                            r"(?:\s+(?:in|the))*\s+", re.I)
+
+
+def measure_tokens(label: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(stemmed content words, numbers) of a measure label.
+
+    Imperative target phrasing ("Increase the …"), tags like "(CP, LGBF)" and rate bases
+    ("per 1,000 pupils") are left out; the numbers are kept apart so that labels that
+    differ only by a number ("Level 4" / "Level 5") do not match.
+    """
+    t = clean_inline(label).lower()
+    t = re.sub(r"\((?:[a-z]{2,6})(?:\s*,\s*[a-z]{2,6})*\)", " ", t)
+    t = re.sub(r"per\s+\d[\d,]*(?:\s+\w+)?", " ", t)
+    t = _LEADING_VERBS.sub("", t)
+    words = re.findall(r"[a-z]+|\d+(?:\.\d+)?", t)
+    numbers = frozenset(w for w in words if w[0].isdigit())
+    content = [w for w in words if not w[0].isdigit() and w not in _LABEL_STOPWORDS and len(w) > 1]
+    return frozenset(stem_words(content)), numbers
+
+
+def place_key(organisation: str, source: str) -> str:
+    """The place a report speaks for: the first word of its organisation ("dundee", "dorset").
+
+    Reports without a named organisation stay on their own ("source:<file>")."""
+    org = (organisation or "").strip()
+    if not org or re.match(r"^(?:not\b|unknown|n/?a\b|none\b)", org, re.I):
+        return f"source:{source}"
+    first = re.findall(r"[A-Za-z]+", org)
+    return first[0].lower() if first else f"source:{source}"
+
+
+@dataclass
+class _Local:
+    group: str
+    values: list[FigureValue]
+    source: str
+    place: str
+    unit: str
+    label: str
+    tokens: frozenset[str]
+    numbers: frozenset[str]
+    published_key: float
+
+
+def _locals(values: Iterable[FigureValue]) -> list[_Local]:
+    groups: dict[str, list[FigureValue]] = {}
+    for v in values:
+        # One row can hold several measures only through its column headers ("Budget: Nursery").
+        groups.setdefault(f"{v.group}|{v.measure}", []).append(v)
+    out = []
+    for key, vals in groups.items():
+        first = vals[0]
+        tokens, numbers = measure_tokens(first.measure)
+        out.append(_Local(key, vals, first.source, place_key(first.organisation, first.source), first.unit,
+                          first.measure, tokens, numbers, date_key(first.published) or 0.0))
+    return out
+
+
+def _same_value(a: FigureValue, b: FigureValue) -> bool:
+    return a.unit == b.unit and math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _explicit(v: FigureValue) -> str | None:
+    """The value's own period for comparison ("2019-20"), without baseline/target words."""
+    if v.relative:
+        return None
+    m = re.search(PERIOD_RE, v.period)
+    return normalise_period(m.group(0)) if m else None
+
+
+class _Linker:
+    def __init__(self, locals_: list[_Local]) -> None:
+        self.locals = locals_
+        df: dict[str, int] = {}
+        for loc in locals_:
+            for t in loc.tokens:
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(locals_))
+        self.idf = {t: idf(c, n) for t, c in df.items()}
+
+    def similarity(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
+        """(weighted Jaccard, overlap coefficient) of two token sets."""
+        if not a or not b:
+            return 0.0, 0.0
+        inter, union = a & b, a | b
+        w = lambda ts: sum(self.idf.get(t, 1.0) for t in ts)  # noqa: E731
+        return w(inter) / w(union), len(inter) / min(len(a), len(b))
+
+    def same_measure(self, a: _Local, b: _Local) -> bool:
+        if a.source == b.source or a.place != b.place or a.unit != b.unit or a.numbers != b.numbers:
+            return False
+        # Values given for the same period must agree.
+        shared_period = False
+        for va in a.values:
+            pa = _explicit(va)
+            for vb in b.values:
+                if pa and pa == _explicit(vb):
+                    if not _same_value(va, vb):
+                        return False
+                    shared_period = True
+        sim, overlap = self.similarity(a.tokens, b.tokens)
+        ends_a = [a.values[0], a.values[-1]]
+        ends_b = [b.values[0], b.values[-1]]
+        shared_value = any(_same_value(x, y) for x in ends_a for y in ends_b)
+        if shared_period and overlap >= 0.5:
+            return True  # the same value for the same period, under overlapping names
+        if shared_value and (sim >= 0.35 or overlap >= 0.75):
+            return True  # one report's figure restated by the other (a start or end point)
+        return sim >= 0.8 and min(len(a.tokens), len(b.tokens)) >= 3
+
+
+def _points(members: list[_Local]) -> list[SeriesPoint]:
+    points: list[SeriesPoint] = []
+    for loc in sorted(members, key=lambda m: (m.published_key, m.source)):
+        for v in loc.values:
+            key = v.sort_key
+            match = None
+            for pt in points:
+                if not (pt.unit == v.unit and math.isclose(pt.value, v.value, rel_tol=1e-9, abs_tol=1e-9)):
+                    continue
+                if pt.role == "target" or v.role == "target":
+                    if pt.role == v.role and abs(pt.sort_key - key) < 0.26:
+                        match = pt
+                    continue
+                if v.period == "start of period" or abs(pt.sort_key - key) < 0.26:
+                    match = pt  # the same observation, restated (a later report's starting point)
+                    break
+            if match is not None:
+                match.citations.append(v)
+                continue
+            points.append(SeriesPoint(v.value, v.value_text, v.unit, v.period, v.role, key, [v]))
+    points.sort(key=lambda pt: (pt.sort_key, pt.role == "target"))
+    return points
+
+
+class _Components:
+    """Union-find over the locals, keeping the reports each group holds (two rows of one report never join)."""
+
+    def __init__(self, locals_: list[_Local]) -> None:
+        self.parent = list(range(len(locals_)))
+        self.sources: list[set[str]] = [{loc.source} for loc in locals_]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def joinable(self, i: int, j: int) -> bool:
+        ri, rj = self.find(i), self.find(j)
+        return ri != rj and not self.sources[ri] & self.sources[rj]
+
+    def join(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        self.parent[rj] = ri
+        self.sources[ri] |= self.sources[rj]
+
+
+def _candidate_pairs(locals_: list[_Local]) -> Iterator[tuple[int, int]]:
+    """Pairs (i < j, in order) that could be the same measure: same place, unit and label numbers, and at
+    least one label word in common (`_Linker.same_measure` is False for every other pair). Found through
+    an index of label words, so an archive's figures are not all compared with each other."""
+    postings: dict[tuple[str, str, frozenset[str], str], list[int]] = {}
+    for i, loc in enumerate(locals_):
+        for t in loc.tokens:
+            postings.setdefault((loc.place, loc.unit, loc.numbers, t), []).append(i)
+    for i, loc in enumerate(locals_):
+        partners: set[int] = set()
+        for t in loc.tokens:
+            partners.update(j for j in postings[(loc.place, loc.unit, loc.numbers, t)] if j > i)
+        for j in sorted(partners):
+            yield i, j
+
+
+def _series_of(members: list[_Local]) -> Series:
+    members.sort(key=lambda m: (m.published_key, m.source, m.values[0].char_start))
+    values = sorted((v for m in members for v in m.values), key=lambda v: (v.sort_key, v.char_start))
+    labels = list(dict.fromkeys(m.label for m in members))
+    orgs = list(dict.fromkeys(m.values[0].organisation for m in members))
+    sources = list(dict.fromkeys(m.source for m in members))
+    ident = hashlib.sha256("\x00".join(sorted(m.group for m in members)).encode()).hexdigest()[:16]
+    return Series(id=ident, measure=members[-1].label, labels=labels, place=members[0].place, unit=members[0].unit,
+                  organisations=orgs, sources=sources, values=values, points=_points(members))
+
+
+def build_series(values: Iterable[FigureValue]) -> list[Series]:
+    """Group values into series: per phrase/row first, then linked across reports of the same place."""
+    locals_ = _locals(values)
+    linker = _Linker(locals_)
+    groups = _Components(locals_)
+    for i, j in _candidate_pairs(locals_):
+        if groups.joinable(i, j) and linker.same_measure(locals_[i], locals_[j]):
+            groups.join(i, j)
+    components: dict[int, list[_Local]] = {}
+    for i, loc in enumerate(locals_):
+        components.setdefault(groups.find(i), []).append(loc)
+    out = [_series_of(members) for members in components.values()]
+    out.sort(key=lambda s: (-len(s.sources), s.place, s.measure.lower()))
+    return out
+
+
+def search_series(series: Iterable[Series], text: str | None) -> list[Series]:
+    """Series whose measure names match the words of `text`, best first (all series when text is empty).
+
+    Words are stemmed and weighted by rarity; a series matches when at least half the
+    query's weight is found in any of its labels.
+    """
+    items = list(series)
+    if not text or not text.strip():
+        return items
+    q_tokens, q_numbers = measure_tokens(text)
+    if not q_tokens and not q_numbers:
+        return []
+    df: dict[str, int] = {}
+    tokens_of = []
+    for s in items:
+        toks: set[str] = set()
+        nums: set[str] = set()
+        for label in s.labels:
+            t, n = measure_tokens(label)
+            toks |= t
+            nums |= n
+        tokens_of.append((toks, nums))
+        for t in toks:
+            df[t] = df.get(t, 0) + 1
+    n = max(1, len(items))
+    scored = []
+    total = sum(idf(df.get(t, 0), n) for t in q_tokens) + len(q_numbers)
+    for s, (toks, nums) in zip(items, tokens_of):
+        got = sum(idf(df.get(t, 0), n) for t in q_tokens & toks) + len(q_numbers & nums)
+        score = got / total if total else 0.0
+        if score >= 0.5:
+            scored.append((score, s))
+    scored.sort(key=lambda x: (-x[0], -len(x[1].sources), -len(x[1].points)))
+    return [s for _, s in scored]
