@@ -77,8 +77,9 @@ FOSTER_ROWS = [line.split("\t") for line in DUNDEE_2025.splitlines()
 
 
 def extract(source: str, suffix: str, data: bytes) -> tuple[str, list[int]]:
-    """The reader for `suffix`, as ingest calls it."""
-    return extract_text(source, Path("report" + suffix), data)
+    """The reader for `suffix`, as ingest calls it: (text, page offsets)."""
+    got = extract_text(source, Path("report" + suffix), data)
+    return got.text, got.pages
 
 
 # --- fixture writers --------------------------------------------------------------------------

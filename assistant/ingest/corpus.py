@@ -73,7 +73,8 @@ def load_document(corpus: Path, path: Path, catalog: dict[str, dict[str, str]], 
             data = path.read_bytes()
         except OSError as exc:
             raise UnreadableDocument(source, f"cannot be read ({exc.strerror})") from exc
-    text, pages = extract_text(source, path, data)
+    got = extract_text(source, path, data)
+    text, pages = got.text, got.pages
     if not text.strip():
         raise UnreadableDocument(source, "no text could be extracted")
     entry = catalog.get(source, {})
@@ -81,7 +82,7 @@ def load_document(corpus: Path, path: Path, catalog: dict[str, dict[str, str]], 
         source=source,
         text=text,
         sha256=file_hash(data),
-        title=entry.get("title") or infer_title(text) or humanise(path.stem),
+        title=entry.get("title") or got.title or infer_title(text) or humanise(path.stem),
         organisation=entry.get("organisation") or infer_organisation(text) or "not stated in the report",
         published=entry.get("published") or infer_date(text) or infer_year(path.stem),
         kind=entry.get("kind") or infer_kind(text),

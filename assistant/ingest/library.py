@@ -30,6 +30,7 @@ from .corpus import CATALOG, corpus_files, file_hash, source_name
 from .files import document_path, remove_document, sanitise_filename, save_upload, write_atomic, write_document
 from .run import IngestReport
 
+
 class Library(Protocol):
     """What changing the library needs of the Assistant: its folders, what is indexed, and an ingest."""
 

@@ -19,7 +19,7 @@ _EMBED_KEYS = ("section", "context")
 
 
 # The code that decides what a passage is: readers, layout, splitter, glossary and the shared text helpers.
-_PASSAGE_CODE = ("ingest/readers/__init__.py", "ingest/readers/clean.py", "ingest/readers/pdf.py",
+_PASSAGE_CODE = ("ingest/readers/__init__.py", "ingest/readers/extracted.py", "ingest/readers/clean.py", "ingest/readers/pdf.py",
                  "ingest/readers/docx.py", "ingest/readers/html.py", "ingest/layout.py", "ingest/passages.py",
                  "ingest/glossary.py", "core/text.py")
 

@@ -1,6 +1,6 @@
 """Text of PDF, Word and HTML reports, laid out the way the passage splitter reads it.
 
-    text, pages = extract_text(source, Path("minutes.pdf"), data)
+    got = extract_text(source, Path("minutes.pdf"), data)   # got.text, got.pages, got.title
 
 `text` is what every citation of the document indexes into (char offsets), so the same
 bytes always give the same text. `pages[n - 1]` is the offset where page n starts (PDF
@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core.errors import UnreadableDocument
+from .extracted import Extracted
 
 TEXT_SUFFIXES = {".txt", ".md"}
 PDF_SUFFIXES = {".pdf"}
@@ -46,11 +47,11 @@ def decode_text(source: str, data: bytes) -> str:
     return text
 
 
-def extract_text(source: str, path: Path, data: bytes) -> tuple[str, list[int]]:
+def extract_text(source: str, path: Path, data: bytes) -> Extracted:
     """The citable text of a file and, for paged formats, the offset where each page starts."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return decode_text(source, data), []
+        return Extracted(decode_text(source, data))
     if suffix in PDF_SUFFIXES:
         from .pdf import extract_pdf
 
@@ -58,9 +59,9 @@ def extract_text(source: str, path: Path, data: bytes) -> tuple[str, list[int]]:
     if suffix in DOCX_SUFFIXES:
         from .docx import extract_docx
 
-        return extract_docx(source, data), []
+        return extract_docx(source, data)
     if suffix in HTML_SUFFIXES:
         from .html import extract_html
 
-        return extract_html(source, data), []
+        return extract_html(source, data)
     raise UnreadableDocument(source, f"unsupported file type {suffix}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...core.errors import UnreadableDocument
 from .clean import MARKER, blocks_text, clean_text, one_line
+from .extracted import Extracted
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -22,7 +23,7 @@ _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _MARKER_TAB = re.compile(rf"^({MARKER})\t+")
 
 
-def extract_docx(source: str, data: bytes) -> str:
+def extract_docx(source: str, data: bytes) -> Extracted:
     unreadable = UnreadableDocument(source, "is not a readable Word document")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableDocument(
@@ -41,7 +42,7 @@ def extract_docx(source: str, data: bytes) -> str:
     text = blocks_text(_merge_docx_blocks(blocks))
     if not text.strip():
         raise UnreadableDocument(source, "has no text")
-    return text
+    return Extracted(text)
 
 
 def _docx_blocks(container: Any, parent: Any) -> Iterator[tuple[str, list[str]]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...core.errors import UnreadableDocument
 from .clean import blocks_text, clean_text, one_line
+from .extracted import Extracted
 
 _DROP_TAGS = {
     "script", "style", "nav", "header", "footer", "aside", "form", "noscript", "svg", "template",
@@ -60,7 +61,7 @@ def decode_html(data: bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
-def extract_html(source: str, data: bytes) -> str:
+def extract_html(source: str, data: bytes) -> Extracted:
     from bs4 import BeautifulSoup
 
     with warnings.catch_warnings():
@@ -76,7 +77,7 @@ def extract_html(source: str, data: bytes) -> str:
     text = blocks_text(walker.blocks)
     if not text.strip():
         raise UnreadableDocument(source, "has no text")
-    return text
+    return Extracted(text)
 
 
 def _drop_noise(soup: Any) -> None:

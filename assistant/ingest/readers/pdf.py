@@ -17,6 +17,7 @@ from typing import Any
 
 from ...core.errors import UnreadableDocument
 from .clean import MARKER, clean_text, tidy_lines
+from .extracted import Extracted
 
 # pypdf reports every quirk of a damaged file through `logging`; the reader turns what
 # matters into an UnreadableDocument, so the rest is noise (unless someone configured it).
@@ -33,7 +34,7 @@ COL = "\x1f"  # column gap inside a PDF line, before it becomes a tab or a space
 _MIN_PAGE_CHARS = 10  # a page with fewer letters and digits than this has no text layer
 
 
-def extract_pdf(source: str, data: bytes) -> tuple[str, list[int]]:
+def extract_pdf(source: str, data: bytes) -> Extracted:
     corrupt = UnreadableDocument(source, "is not a readable PDF (truncated or corrupt)")
     if b"%PDF-" not in data[:1024]:
         raise corrupt
@@ -64,7 +65,7 @@ def extract_pdf(source: str, data: bytes) -> tuple[str, list[int]]:
     for t in texts:
         offsets.append(pos)
         pos += len(t) + len(PAGE_JOIN)
-    return PAGE_JOIN.join(texts), offsets
+    return Extracted(PAGE_JOIN.join(texts), offsets)
 
 
 def _open_pdf(source: str, data: bytes, corrupt: UnreadableDocument) -> Any:
