@@ -78,7 +78,7 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
                       icon=":material/chat_bubble:")
 
         st.subheader("Limit answers to", divider="gray")
-        organisations = sorted({d.organisation for d in docs})
+        organisations = sorted({d.organisation for d in docs if d.organisation})
         years = sorted({d.year for d in docs if d.year is not None},
                        reverse=True)
         for key, options in (("filter_sources", titles), ("filter_orgs", organisations), ("filter_years", years)):
@@ -136,8 +136,7 @@ def active_filters_text(filters: Filters, docs: list[DocumentRecord]) -> str:
 def welcome(docs: list[DocumentRecord]) -> None:
     """First view: what the assistant covers and how to use it."""
     years = sorted(d.year for d in docs if d.year is not None)
-    orgs = sorted({d.organisation for d in docs if d.organisation
-                   and not d.organisation.lower().startswith("not stated")})
+    orgs = sorted({d.organisation for d in docs if d.organisation})
     span = ""
     if years:
         span = f" published {years[0]}–{years[-1]}" if years[0] != years[-1] else f" published {years[0]}"

@@ -135,11 +135,15 @@ def test_bad_questions(bad: str, message: str) -> None:
 def test_named_places_prefer_that_places_documents() -> None:
     from assistant.answer.rerank import named_places
 
-    docs = {"a.md": DocumentRecord("a.md", organisation="Dorset County Council"),
-            "b.txt": DocumentRecord("b.txt", organisation="Dundee City Council"),
-            "c.txt": DocumentRecord("c.txt", organisation="not stated in the report")}
+    docs = {"a.md": DocumentRecord("a.md", organisation="Dorset County Council", place="Dorset"),
+            "b.txt": DocumentRecord("b.txt", organisation="Dundee City Council", place="Dundee"),
+            "c.txt": DocumentRecord("c.txt", organisation=None),
+            "d.pdf": DocumentRecord("d.pdf", organisation="West Sussex County Council", place="West Sussex")}
     assert named_places("How many children are in care in Dorset?", docs) == {"a.md"}
     assert named_places("How many children are in care?", docs) == set()
+    # A place of two words is named only by both ("Sussex" alone, or "West" alone, names no place here).
+    assert named_places("What did West Sussex spend on transport?", docs) == {"d.pdf"}
+    assert named_places("What did Sussex spend on transport?", docs) == set()
 
 
 def test_lists_are_one_statement_with_their_lead_in() -> None:

@@ -17,6 +17,7 @@ from assistant.views.cache import views_for
 from assistant.views.figure_values import FigureValue, Series, parse_number
 from assistant.views.figures import extract_figures
 from assistant.views.periods import period_key
+from assistant.ingest.metadata import infer_place
 from assistant.views.series import build_series, measure_tokens, place_key, search_series
 
 SUMMARY = "dundee-our-promise-2020-23-impact-summary.txt"
@@ -116,7 +117,7 @@ def test_every_figure_is_a_verbatim_span(values: list[FigureValue], bot: Assista
 def test_series_never_mix_places(series: list[Series]) -> None:
     assert sum(s.linked for s in series) >= 3
     for s in series:
-        assert len({place_key(v.organisation, v.source) for v in s.values}) == 1, s.measure
+        assert len({place_key(v.place, v.source) for v in s.values}) == 1, s.measure
         assert len({v.unit for v in s.values}) == 1, s.measure
         assert len({v.group for v in s.values}) == len(s.sources)  # one phrase or row per report
     dorset = [s for s in series if s.place == "dorset"]
@@ -236,8 +237,8 @@ def change(label: str, a: float, b: float, org: str, source: str, published: str
     out = []
     for value, period, role in ((a, pa or "start of period", "from"), (b, pb or "end of period", "to")):
         out.append(FigureValue(measure=label, value=value, value_text=f"{value:g}", unit=unit, period=period, role=role,
-                               source=source, char_start=0, char_end=len(text), text=text, organisation=org,
-                               published=published, group=f"{source}:0:0"))
+                               source=source, char_start=0, char_end=len(text), text=text, organisation=org or None,
+                               place=infer_place(org or None), published=published, group=f"{source}:0:0"))
     return out
 
 
@@ -248,7 +249,7 @@ def test_linking_rules() -> None:
             # Same words, another council: never joined.
             + change("children in external residential care", 43, 30, "Dorset County Council", "c.txt", "2024")
             # No named organisation: stays on its own.
-            + change("children in external residential care", 43, 31, "not stated in the report", "d.txt", "2024")
+            + change("children in external residential care", 43, 31, "", "d.txt", "2024")
             # Numbers in the label differ: not the same measure.
             + change("pupils with SCQF Level 4", 70, 75, "Dundee City Council", "e.txt", "2022", "2020-21", "2021-22", "%")
             + change("pupils with SCQF Level 5", 75, 80, "Dundee City Council", "f.txt", "2023", "2021-22", "2022-23", "%")
@@ -267,9 +268,10 @@ def test_measure_tokens_and_places() -> None:
     assert measure_tokens("Increase the percentage of pupils with SCQF Level 5 (CP, TP)") == (
         frozenset({"pupil", "scqf", "level"}), frozenset({"5"}))
     assert measure_tokens("Reduce the exclusion rate (exclusions per 1,000 pupils)")[1] == frozenset()
-    assert place_key("Dundee City Council", "x") == place_key("Dundee Health and Social Care Integration Joint Board", "y")
-    assert place_key("Dorset County Council", "x") == "dorset"
-    assert place_key("not stated in the report", "x.txt") == "source:x.txt" != place_key("", "y.txt")
+    assert infer_place("Dundee City Council") == infer_place("Dundee Health and Social Care Integration Joint Board")
+    assert place_key(infer_place("Dorset County Council"), "x") == "dorset"
+    assert place_key(infer_place("West Sussex County Council"), "x") == "west sussex"
+    assert place_key(None, "x.txt") == "source:x.txt" != place_key("", "y.txt")
     assert period_key("2020/21") == period_key("2020-21") < period_key("2021") < period_key("July 2021")
 
 

@@ -49,7 +49,7 @@ def display_date(published: str) -> str:
 
 def attribution(p: Passage) -> str:
     """Who said it and when, as a councillor would repeat it."""
-    who = p.organisation if p.organisation and not p.organisation.lower().startswith("not stated") else f"“{p.title}”"
+    who = p.organisation or f"“{p.title}”"  # a report that names no issuing body is named by its title
     when = display_date(p.published)
     return f"{who} ({when})" if when else who
 

@@ -52,14 +52,13 @@ def coverage(q: "Question | dict[str, float]", terms: "dict[str, float] | Iterab
 
 
 def named_places(question: str, documents: Mapping[str, DocumentRecord]) -> set[str]:
-    """Documents whose organisation's place ("Dorset", "Dundee") the question names, when it names
+    """Documents whose place ("Dorset", "West Sussex", "Sutton Coldfield") the question names, when it names
     one that only some documents have. Empty when it names none, or names every document's."""
-    words = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    asked = " " + " ".join(re.findall(r"[a-z0-9]+", question.lower())) + " "
     hits = set()
     for source, d in documents.items():
-        org = d.organisation
-        place = org.split()[0].lower() if org and not org.lower().startswith("not stated") else ""
-        if place and len(place) > 2 and place in words:
+        words = re.findall(r"[a-z0-9]+", (d.place or "").lower())
+        if words and len("".join(words)) > 2 and f" {' '.join(words)} " in asked:
             hits.add(source)
     return hits if hits and len(hits) < len(documents) else set()
 

@@ -57,7 +57,7 @@ class Filters:
         for s in self.sources:
             if s not in docs:
                 raise BadFilter(f"No indexed document is called {s!r}; see `assistant docs` for the list.")
-        orgs = {d.organisation for d in docs.values()}
+        orgs = {d.organisation for d in docs.values() if d.organisation}
         for o in self.organisations:
             if o not in orgs:
                 raise BadFilter(f"No indexed document is from {o!r}; known organisations: {', '.join(sorted(orgs))}.")

@@ -87,7 +87,7 @@ def timeline(series: Series, citations: list[Citation]) -> tuple[str, dict] | No
         v = point.citations[0]
         when = point.period if point.period not in ("start of period", "end of period", "") else \
             f"{point.period or 'value'}, {display_date(v.published)} report"
-        who = v.organisation if v.organisation and not v.organisation.lower().startswith("not stated") else v.title
+        who = v.organisation or v.title
         rows.append({"period": when, "value": point.value, "value_text": point.value_text, "unit": point.unit,
                      "organisation": who, "published": v.published, "markers": markers})
     # Two values from one cited sentence say nothing the answer has not said already.

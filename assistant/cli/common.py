@@ -88,7 +88,8 @@ def print_answer(answer: "Answer") -> None:
         click.echo("")
         for c in answer.citations:
             where = f"{c.source}:{c.char_start}-{c.char_end}" + (f", page {c.page}" if c.page else "")
-            click.echo(f"[{c.marker}] {c.title} — {c.organisation}, {c.published} ({where})")
+            click.echo(f"[{c.marker}] {c.title} — {c.organisation or 'organisation not stated'}, "
+                       f"{c.published or 'date not stated'} ({where})")
             click.echo(f"    “{' '.join(c.text.split())[:300]}”")
     elif answer.related:
         click.echo("\nRelated reading (not an answer):")

@@ -30,19 +30,30 @@ def ingest(corpus: Path | None, index: Path | None) -> None:
 @common
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
-    """List the indexed documents: title, organisation, date and passage count.
+    """List the indexed documents: title, organisation, place, date and passage count, and where each was read.
+
+    Details the catalog does not give are read from the report itself; the last line of each
+    report says from where (its letterhead, date line, first heading…), so a wrong one can be
+    corrected with `assistant catalog FILE --organisation "…"` (or --title, --published, --place).
 
     \b
     Example:
       assistant docs
+      assistant docs --json
     """
-    rows = sorted(open_library(corpus, index).documents(), key=lambda d: d.published)
+    rows = sorted(open_library(corpus, index).documents(), key=lambda d: (d.published, d.source))
     if as_json:
         click.echo(json.dumps([d.to_dict() for d in rows], ensure_ascii=False))
         return
     for d in rows:
-        click.echo(f"{d.published:<11} {d.passages:>4} passages  {d.source}")
-        click.echo(f"{'':<11} {d.title} — {d.organisation}")
+        click.echo(f"{d.published or 'no date':<11} {d.passages:>4} passages  {d.source}")
+        place = f" ({d.place})" if d.place and d.organisation and d.place not in d.organisation else ""
+        click.echo(f"{'':<11} {d.title} — {d.organisation or 'organisation not stated'}{place}")
+        read = [f"{key} from {where}" for key, where in d.inferred.items() if where != "catalog"]
+        missing = [key for key, value in (("organisation", d.organisation), ("date", d.published)) if not value]
+        notes = "; ".join(read + [f"no {key} found" for key in missing])
+        if notes:
+            click.echo(f"{'':<11} read: {notes}")
 
 
 @click.command()

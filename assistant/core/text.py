@@ -15,10 +15,12 @@ import re
 from typing import Any
 
 _TAG_RE = re.compile(r"<[^>]+>")
+_MD_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")  # [text](address) -> text
 
 
+# A figure, possibly with a footnote mark after it ("38¹", "£2.4m*").
 _VALUE_RE = re.compile(
-    r"^[<>≤≥~+-]?\s*[£$€]?\s*\d[\d,]*(?:\.\d+)?\s*(?:%|[kKmM]|bn|per\s+1,000)?(?:\s*\([^)]*\))?$"
+    r"^[<>≤≥~+-]?\s*[£$€]?\s*\d[\d,]*(?:\.\d+)?\s*(?:%|[kKmM]|bn|per\s+1,000)?(?:\s*\([^)]*\))?[¹²³⁴⁵⁶⁷⁸⁹⁰*†‡]*$"
 )
 
 
@@ -33,8 +35,8 @@ _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)\]]*(?=\s+[\"'‘“(]?[A-Z0-9£
 
 def clean_inline(text: str) -> str:
     """Text as a reader should see it: markup removed, whitespace collapsed (for display, never for offsets)."""
-    text = _TAG_RE.sub(" ", text)
-    text = text.replace("**", "").replace("~~", "").replace("➤", "")
+    text = _MD_LINK_RE.sub(r"\1", _TAG_RE.sub(" ", text))
+    text = text.replace("**", "").replace("~~", "").replace("➤", "").replace("\\", "")
     return re.sub(r"\s+", " ", text).strip()
 
 

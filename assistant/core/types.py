@@ -29,11 +29,13 @@ class Document:
     text: str  # the text that citations index into (the file itself for .txt/.md)
     sha256: str  # content hash of the file's bytes
     title: str
-    organisation: str
+    organisation: str | None  # the issuing body; None when the report does not say
     published: str  # ISO date, possibly partial: "2016-09-27", "2021-05", "2023"
     kind: str = "document"
     reference: str = ""
     pages: list[int] = field(default_factory=list)  # char offset where each page starts, for paged sources
+    place: str | None = None  # the place the organisation is named after: "Dundee", "West Sussex"
+    inferred: dict[str, str] = field(default_factory=dict)  # field -> where it was read ("catalog", "the letterhead", …)
 
     @property
     def year(self) -> int | None:
@@ -47,6 +49,8 @@ class Document:
             "published": self.published,
             "kind": self.kind,
             "reference": self.reference,
+            "place": self.place,
+            "inferred": dict(self.inferred),
         }
 
 
@@ -65,9 +69,10 @@ class Passage:
     id: str = ""
     # Filled from the document at index time.
     title: str = ""
-    organisation: str = ""
+    organisation: str | None = None
     published: str = ""
     page: int | None = None
+    place: str | None = None
 
     @property
     def year(self) -> int | None:
@@ -80,10 +85,12 @@ class DocumentRecord:
 
     source: str
     title: str = ""
-    organisation: str = ""
+    organisation: str | None = None
     published: str = ""
     kind: str = "document"
     reference: str = ""
+    place: str | None = None
+    inferred: dict[str, str] = field(default_factory=dict)  # field -> where it was read, for `assistant docs`
     sha256: str = ""
     size: int = -1
     mtime_ns: int = 0
@@ -111,7 +118,7 @@ class Span(Protocol):
 
     source: str
     title: str
-    organisation: str
+    organisation: str | None
     published: str
     section: str
     char_start: int
@@ -126,7 +133,7 @@ class Citation:
     marker: int
     source: str
     title: str
-    organisation: str
+    organisation: str | None  # None when the report does not say who issued it
     published: str
     section: str
     char_start: int

@@ -8,21 +8,14 @@ that cannot be read is reported by name and skipped; the rest of the corpus is s
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import CorpusNotFound, UnreadableDocument
 from ..core.types import Document
-from .metadata import (
-    humanise,
-    infer_date,
-    infer_kind,
-    infer_organisation,
-    infer_reference,
-    infer_title,
-    infer_year,
-)
+from .metadata import humanise, infer, infer_place
 from .readers import SUPPORTED_SUFFIXES, extract_text
 
 CATALOG = "catalog.toml"
@@ -66,7 +59,12 @@ def read_catalog(corpus: Path) -> dict[str, dict[str, str]]:
     return {k: {kk: str(vv) for kk, vv in v.items()} for k, v in data.items() if isinstance(v, dict)}
 
 
+# Catalog values that say a report does not name its organisation or place (rather than asking for inference).
+_STATED_NONE = re.compile(r"^\s*(?:not stated(?: in the report)?|unknown|none|n/?a|-)\s*$", re.I)
+
+
 def load_document(corpus: Path, path: Path, catalog: dict[str, dict[str, str]], data: bytes | None = None) -> Document:
+    """One file as a Document: its text, and metadata from its catalog entry, else from the text (with provenance)."""
     source = source_name(corpus, path)
     if data is None:
         try:
@@ -74,20 +72,30 @@ def load_document(corpus: Path, path: Path, catalog: dict[str, dict[str, str]], 
         except OSError as exc:
             raise UnreadableDocument(source, f"cannot be read ({exc.strerror})") from exc
     got = extract_text(source, path, data)
-    text, pages = got.text, got.pages
-    if not text.strip():
+    if not got.text.strip():
         raise UnreadableDocument(source, "no text could be extracted")
     entry = catalog.get(source, {})
+    found = infer(got.text, got.title, path.stem, got.publisher)
+    chosen: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for key in ("title", "organisation", "place", "published", "kind", "reference"):
+        if key in entry:
+            value: str | None = entry[key].strip()
+            if key in ("organisation", "place") and _STATED_NONE.match(value or ""):
+                value = None
+            chosen[key], sources[key] = value, "catalog"
+        else:
+            chosen[key] = getattr(found, key)
+            if found.sources.get(key):
+                sources[key] = found.sources[key]
+    if "place" not in entry and "organisation" in entry:
+        chosen["place"] = infer_place(chosen["organisation"])  # the catalog's organisation names the place
+        sources["place"] = "the organisation's name" if chosen["place"] else ""
     return Document(
-        source=source,
-        text=text,
-        sha256=file_hash(data),
-        title=entry.get("title") or got.title or infer_title(text) or humanise(path.stem),
-        organisation=entry.get("organisation") or infer_organisation(text) or "not stated in the report",
-        published=entry.get("published") or infer_date(text) or infer_year(path.stem),
-        kind=entry.get("kind") or infer_kind(text),
-        reference=entry.get("reference") or infer_reference(text),
-        pages=pages,
+        source=source, text=got.text, sha256=file_hash(data), title=chosen["title"] or humanise(path.stem),
+        organisation=chosen["organisation"], published=chosen["published"] or "", kind=chosen["kind"] or "document",
+        reference=chosen["reference"] or "", pages=got.pages, place=chosen["place"],
+        inferred={k: v for k, v in sources.items() if v},
     )
 
 

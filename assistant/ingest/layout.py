@@ -142,7 +142,7 @@ def strong_heading(text: str) -> bool:
     return bool(re.match(r"^\d+(?:\.\d+)*\.?\s+\S", t))
 
 
-BODY_KINDS = {"paragraph", "list", "tsv", "cells", "spaced"}
+BODY_KINDS = {"paragraph", "list", "tsv", "cells", "spaced", "pipe", "vote"}
 
 
 def heading_level(text: str, hashes: int) -> int:
@@ -156,3 +156,93 @@ def heading_level(text: str, hashes: int) -> int:
     if hashes:
         return hashes
     return 9  # unnumbered title lines: they replace each other under the numbered sections
+
+
+# --- Markdown: front matter and pipe tables ---------------------------------------------------
+
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
+PIPE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def front_matter_end(text: str) -> int:
+    """Where a Markdown file's YAML front matter ends (0 when it has none): metadata, not content to cite."""
+    m = FRONT_MATTER_RE.match(text)
+    return m.end() if m else 0
+
+
+def is_pipe_row(line: Line) -> bool:
+    """A Markdown table line: "| Priority | Indicator | Source |" (the closing pipe is optional)."""
+    s = line.stripped
+    return s.startswith("|") and s.count("|") >= 2
+
+
+def pipe_cells(text: str, line: Line) -> list[Cell]:
+    """The cells of a Markdown table line, each trimmed, with offsets into `text` ("\\|" is a pipe in a cell)."""
+    raw = line.raw
+    bars = [m.start() for m in re.finditer(r"(?<!\\)\|", raw)]
+    if raw.rstrip().endswith("|") and len(bars) >= 2:
+        bounds = list(zip(bars, bars[1:]))
+    else:
+        bounds = list(zip(bars, bars[1:] + [len(raw)]))
+    cells = []
+    for a, b in bounds:
+        s, e = trim(text, line.start + a + 1, line.start + b)
+        cells.append(Cell(s, e, text[s:e]))
+    return cells
+
+
+# --- recorded votes ----------------------------------------------------------------------------
+
+# "For (12)", "Yeas / For (16)", "Against: 3", "Abstentions – 1": a count of votes, not a heading.
+VOTE_RE = re.compile(r"^\W*(?:(?:yeas?|nays?|ayes?|noes?|for|against|abstain\w*|abstentions?|in favou?r|absent|"
+                     r"not voting)\b[\s/]*)+[:(–-]?\s*\(?\s*\d+\s*\)?\s*$", re.I)
+
+
+def is_vote_line(text: str) -> bool:
+    return bool(VOTE_RE.match(clean_inline(text).lstrip("#").strip()))
+
+
+# --- lines wrapped into blocks of their own ------------------------------------------------------
+
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'’”)\]]*$")
+_WRAPPED_MIN_CHARS = 60  # a line this long that stops mid-sentence was wrapped, not a heading
+
+
+def continues(prev: list[Line], nxt: list[Line], wrapped: bool = False) -> bool:
+    """True when block `nxt` carries on the sentence that block `prev` stopped in the middle of.
+
+    Markdown converted from PDF often leaves a blank line after every wrapped line, and a sentence
+    may run on over a page break: such blocks are one paragraph. A block that is a heading, a
+    bullet, a table row or a vote count never continues another, and none continues one that ends
+    a sentence. A block starting with a capital continues a long unfinished line only in a
+    document whose lines are `wrapped` this way throughout (elsewhere it is usually a heading).
+    """
+    a, b = prev[-1].stripped, nxt[0].stripped
+    if not a or not b or _ENDS_SENTENCE.search(a):
+        return False
+    if a.startswith(("#", "|")) or b.startswith(("#", "|")) or "\t" in a or "\t" in b or is_vote_line(a):
+        return False
+    if BULLET_RE.match(nxt[0].raw) or NUMBERED_PARA_RE.match(nxt[0].raw) or is_vote_line(b):
+        return False
+    if b[0].islower() or b[0] in "£$€(" or re.match(r"\d[\d,.]*(?![.)\d])", b):
+        return True  # a sentence goes on with a lower-case word or a figure; a heading rarely starts so
+    return wrapped and len(a) >= _WRAPPED_MIN_CHARS and not strong_heading(a) and not is_value(a.split()[-1])
+
+
+# A document counts as wrapped into one-line blocks when this share of its block boundaries (and at
+# least _WRAPPED_MIN_JOINS of them) fall in the middle of a sentence that carries on in lower case.
+_WRAPPED_SHARE = 0.1
+_WRAPPED_MIN_JOINS = 5
+
+
+def rejoin_wrapped(blocks: list[list[Line]]) -> list[list[Line]]:
+    """Blocks with the ones that carry on a sentence joined to it (see `continues`)."""
+    joins = sum(continues(a, b) for a, b in zip(blocks, blocks[1:]))
+    wrapped = joins >= max(_WRAPPED_MIN_JOINS, _WRAPPED_SHARE * len(blocks))
+    out: list[list[Line]] = []
+    for block in blocks:
+        if out and continues(out[-1], block, wrapped):
+            out[-1] = out[-1] + block
+        else:
+            out.append(block)
+    return out

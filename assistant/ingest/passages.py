@@ -32,12 +32,18 @@ from .layout import (
     BULLET_RE,
     FURNITURE_RE,
     NUMBERED_PARA_RE,
+    PIPE_RULE_RE,
     Cell,
     Line,
     Table,
+    front_matter_end,
     heading_level,
     is_heading_candidate,
+    is_pipe_row,
     is_tsv_row,
+    is_vote_line,
+    pipe_cells,
+    rejoin_wrapped,
     spaced_cells,
     split_blocks,
     split_lines,
@@ -64,12 +70,14 @@ class Splitter:
         self.headings: list[tuple[int, str]] = []
         self.table = Table()
         self.lead_in = ""
-        blocks = [b for b in split_blocks(split_lines(text))]
+        skip = front_matter_end(text)
+        blocks = rejoin_wrapped([b for b in split_blocks(split_lines(text)) if b[0].start >= skip])
         kinds = [self._kind(b) for b in blocks]
         keep = [i for i, k in enumerate(kinds) if k != "empty"]
         blocks, kinds = [blocks[i] for i in keep], [kinds[i] for i in keep]
         self._list: tuple[int, str, list[tuple[int, int]]] | None = None
         self._lead_start = 0
+        self._vote_start: int | None = None  # a vote count waiting for the names under it
         for i, (block, kind) in enumerate(zip(blocks, kinds)):
             nxt = kinds[i + 1] if i + 1 < len(kinds) else "end"
             if kind != "list":
@@ -85,8 +93,12 @@ class Splitter:
         nonempty = [ln for ln in block if ln.stripped]
         if not nonempty or (len(nonempty) == 1 and FURNITURE_RE.match(clean_inline(nonempty[0].raw))):
             return "empty"
+        if len(nonempty) == 1 and is_vote_line(nonempty[0].raw):
+            return "vote"
         if nonempty[0].stripped.startswith("#"):
             return "heading"
+        if sum(is_pipe_row(ln) for ln in nonempty) * 2 >= len(nonempty):
+            return "pipe"
         tsv = sum(is_tsv_row(ln) for ln in nonempty)
         if tsv and tsv * 2 >= len(nonempty):
             return "tsv"
@@ -228,6 +240,10 @@ class Splitter:
 
     def _on_candidate(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]
+        if self._vote_start is not None:  # the names under a vote count, not a title
+            start, self._vote_start = self._vote_start, None
+            self._emit(start, lines[-1].end, "paragraph")
+            return
         line = Line(lines[0].start, lines[-1].end, self.text[lines[0].start:lines[-1].end])
         text = " ".join(ln.stripped for ln in lines)
         if is_value(text):
@@ -259,9 +275,22 @@ class Splitter:
             return
         self._emit(s, e, "fragment")
 
+    def _on_vote(self, block, i, kinds, nxt) -> None:
+        """ "Against (4)": a count of votes, read with the names listed under it (the next paragraph)."""
+        line = next(ln for ln in block if ln.stripped)
+        start = line.start + len(line.raw) - len(line.raw.lstrip(" \t#"))
+        if nxt in ("paragraph", "candidate"):
+            self._vote_start = start
+        else:
+            self._emit(start, line.end, "fragment")
+
     def _on_paragraph(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]
         start, end = lines[0].start, lines[-1].end
+        if self._vote_start is not None:
+            start, self._vote_start = self._vote_start, None
+            self._emit(start, end, "paragraph")
+            return
         self._emit_prose(start, end, "paragraph")
         self.lead_in = self._lead_in(start, end)
 
@@ -313,6 +342,19 @@ class Splitter:
                 self.table.header = [c.clean for c in cells]
                 self.table.above = []
             else:
+                self._row(cells, self.table.header)
+
+    def _on_pipe(self, block, i, kinds, nxt) -> None:
+        """A Markdown table: the line above the "|---|---|" rule is its header; every other line is a row."""
+        lines = [ln for ln in block if ln.stripped]
+        for k, line in enumerate(lines):
+            if PIPE_RULE_RE.match(line.raw):
+                continue
+            cells = pipe_cells(self.text, line)
+            if k + 1 < len(lines) and PIPE_RULE_RE.match(lines[k + 1].raw):
+                self.table.header = [c.clean for c in cells]
+                self.table.above = []
+            elif any(c.text for c in cells):
                 self._row(cells, self.table.header)
 
     def _looks_like_header(self, filled: list[Cell], cells: list[Cell]) -> bool:

@@ -37,7 +37,8 @@ def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
     return {
         "source": doc.source,
         "title": doc.title,
-        "organisation": doc.organisation,
+        "organisation": doc.organisation or "",  # Chroma metadata holds no None: "" is "not stated"
+        "place": doc.place or "",
         "published": doc.published,
         "year": doc.year or 0,
         "section": p.section,
@@ -61,7 +62,8 @@ def node_parser(max_chars: int) -> Any:
             for doc in nodes:
                 meta = doc.metadata
                 document = Document(source=meta["source"], text=doc.text, sha256="", title=meta["title"],
-                                    organisation=meta["organisation"], published=meta["published"])
+                                    organisation=meta["organisation"] or None, published=meta["published"],
+                                    place=meta["place"] or None)
                 pages = json.loads(meta.get("pages") or "[]")
                 for p in split_document(doc.text, document.source, self.max_chars):
                     if pages:
@@ -120,7 +122,9 @@ def run_pipeline(settings: Settings, paths: IndexPaths, docs: list[Document], re
                 progress("Embedding passages", done, total)
 
         llama_docs = [
-            LlamaDocument(id_=d.source, text=d.text, metadata={**d.meta(), "pages": json.dumps(d.pages)},
+            LlamaDocument(id_=d.source, text=d.text,
+                          metadata={"source": d.source, "title": d.title, "organisation": d.organisation or "",
+                                    "published": d.published, "place": d.place or "", "pages": json.dumps(d.pages)},
                           excluded_embed_metadata_keys=["pages"])
             for d in docs
         ]

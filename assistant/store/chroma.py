@@ -71,6 +71,6 @@ def node_to_passage(node_id: str, text: str, start: int, end: int, meta: dict[st
         id=node_id, source=meta["source"], char_start=int(start), char_end=int(end), text=text,
         section=meta.get("section", ""), kind=meta.get("kind", "paragraph"), context=meta.get("context", ""),
         cells=[tuple(c) for c in json.loads(meta.get("cells") or "[]")],
-        title=meta.get("title", ""), organisation=meta.get("organisation", ""),
+        title=meta.get("title", ""), organisation=meta.get("organisation") or None, place=meta.get("place") or None,
         published=meta.get("published", ""), page=int(meta.get("page") or 0) or None,
     )

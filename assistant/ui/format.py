@@ -137,10 +137,9 @@ def human_date(published: str) -> str:
     return p or "date not stated"
 
 
-def org_label(organisation: str) -> str:
-    """The catalog says "not stated in the report" when a report names no author; say it plainly."""
-    o = (organisation or "").strip()
-    return "Organisation not stated" if not o or o.lower().startswith("not stated") else o
+def org_label(organisation: str | None) -> str:
+    """The issuing body, or "Organisation not stated" for a report that does not say (None)."""
+    return (organisation or "").strip() or "Organisation not stated"
 
 
 def section_label(section: str) -> str:

@@ -77,7 +77,7 @@ class Commitment:
     char_start: int
     char_end: int
     text: str  # verbatim: document_text[char_start:char_end]
-    organisation: str = ""
+    organisation: str | None = None
     published: str = ""
     kind: str = "row"  # row | statement
     section: str = ""

@@ -57,7 +57,7 @@ class FigureValue:
     text: str  # verbatim: document_text[char_start:char_end]
     value_start: int = -1  # offsets of the number itself in the document (-1 when not located)
     value_end: int = -1
-    organisation: str = ""
+    organisation: str | None = None
     published: str = ""
     title: str = ""
     section: str = ""
@@ -65,6 +65,7 @@ class FigureValue:
     interval: str | None = None  # "last 8 months" when the sentence gives a duration, not a date
     group: str = ""  # values read together (one phrase or one row) share a group
     passage_id: str = ""
+    place: str | None = None  # the place its report speaks for: values link across reports of one place
 
     @property
     def relative(self) -> bool:

@@ -155,7 +155,7 @@ def _table_values(p: Passage, state: _TableState) -> list[FigureValue]:
         out.append(FigureValue(
             measure=_measure_name(words, label, label_header), value=value, value_text=value_text, unit=unit,
             period=_shown_period(role, period), role=role, source=p.source, char_start=p.char_start,
-            char_end=p.char_end, text=p.text, value_start=vs, value_end=ve, organisation=p.organisation,
+            char_end=p.char_end, text=p.text, value_start=vs, value_end=ve, organisation=p.organisation, place=p.place,
             published=p.published, title=p.title, section=p.section, group=f"{p.source}:{p.char_start}:row",
             passage_id=p.id,
         ))

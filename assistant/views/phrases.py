@@ -232,7 +232,7 @@ def phrase_values(p: Passage, s: int, e: int, group_base: str) -> list[FigureVal
                 period=normalise_period(period) if period else ("start of period" if role == "from" else "end of period"),
                 role=role, source=p.source, char_start=p.char_start + s, char_end=p.char_start + e, text=sentence,
                 value_start=p.char_start + s + vs, value_end=p.char_start + s + ve,
-                organisation=p.organisation, published=p.published, title=p.title, section=p.section,
+                organisation=p.organisation, place=p.place, published=p.published, title=p.title, section=p.section,
                 direction=clause.direction, interval=(f"{interval.group(1)} {interval.group(2)}".lower() if interval else None),
                 group=f"{group_base}:{s}:{k}", passage_id=p.id,
             ))

@@ -37,15 +37,11 @@ def measure_tokens(label: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(stem_words(content)), numbers
 
 
-def place_key(organisation: str, source: str) -> str:
-    """The place a report speaks for: the first word of its organisation ("dundee", "dorset").
+def place_key(place: str | None, source: str) -> str:
+    """The place a report speaks for ("dundee", "west sussex"): figures link across reports of one place only.
 
-    Reports without a named organisation stay on their own ("source:<file>")."""
-    org = (organisation or "").strip()
-    if not org or re.match(r"^(?:not\b|unknown|n/?a\b|none\b)", org, re.I):
-        return f"source:{source}"
-    first = re.findall(r"[A-Za-z]+", org)
-    return first[0].lower() if first else f"source:{source}"
+    Reports without a known place stay on their own ("source:<file>")."""
+    return " ".join((place or "").lower().split()) or f"source:{source}"
 
 
 @dataclass
@@ -70,7 +66,7 @@ def _locals(values: Iterable[FigureValue]) -> list[_Local]:
     for key, vals in groups.items():
         first = vals[0]
         tokens, numbers = measure_tokens(first.measure)
-        out.append(_Local(key, vals, first.source, place_key(first.organisation, first.source), first.unit,
+        out.append(_Local(key, vals, first.source, place_key(first.place, first.source), first.unit,
                           first.measure, tokens, numbers, date_key(first.published) or 0.0))
     return out
 

@@ -37,12 +37,24 @@ def extract_docx(source: str, data: bytes) -> Extracted:
 
             document = docx.Document(io.BytesIO(data))
             blocks = list(_docx_blocks(document.element.body, document))
+            title = one_line(document.core_properties.title or "")
         except Exception as exc:
             raise unreadable from exc
     text = blocks_text(_merge_docx_blocks(blocks))
     if not text.strip():
         raise UnreadableDocument(source, "has no text")
-    return Extracted(text)
+    return Extracted(text, title=title, publisher=_company(data))
+
+
+def _company(data: bytes) -> str:
+    """The company named in the document's extended properties (docProps/app.xml), or ""."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("docProps/app.xml").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return ""
+    m = re.search(r"<(?:\w+:)?Company>([^<]*)</(?:\w+:)?Company>", xml)
+    return one_line(m.group(1)) if m else ""
 
 
 def _docx_blocks(container: Any, parent: Any) -> Iterator[tuple[str, list[str]]]:

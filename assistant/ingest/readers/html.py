@@ -39,6 +39,13 @@ _CONTENT_ROOTS = ("article", "main")
 
 
 _SKIP_LINK = re.compile(r"^skip (?:to|navigation|over)\b", re.IGNORECASE)  # "Skip to main content"
+# Page furniture by its class or id, and by what it says ("Was this page helpful?").
+_NOISE_NAME = re.compile(r"(?:^|[\s_-])(?:cookies?|consent|breadcrumbs?|feedback|survey|newsletter|signup|popup|modal|"
+                         r"skip-?links?|share(?:-?(?:this|links|buttons|bar|tools))?|social-?(?:media|links|share|icons))"
+                         r"(?=$|[\s_-])", re.I)
+_NOISE_TEXT = re.compile(r"^\s*(?:was this (?:page|information) (?:helpful|useful)|did you find what you|"
+                         r"rate this page|share this page|accept (?:all )?cookies)", re.I)
+_PANEL_MIN_CHARS = 40  # a hidden element with this much text is a collapsed panel, not an icon or a widget
 
 
 def decode_html(data: bytes) -> str:
@@ -68,6 +75,7 @@ def extract_html(source: str, data: bytes) -> Extracted:
         warnings.simplefilter("ignore")
         try:
             soup = BeautifulSoup(decode_html(data), "html.parser")
+            title, publisher = _declared(soup)
             _drop_noise(soup)
             walker = _HtmlWalker()
             walker.walk(soup)
@@ -77,25 +85,56 @@ def extract_html(source: str, data: bytes) -> Extracted:
     text = blocks_text(walker.blocks)
     if not text.strip():
         raise UnreadableDocument(source, "has no text")
-    return Extracted(text)
+    return Extracted(text, title=title, publisher=publisher)
 
 
 def _drop_noise(soup: Any) -> None:
+    """Remove what is not the page's content: scripts, navigation, banners, cookie and feedback widgets.
+
+    Collapsed accordion and tab panels (`hidden`, `aria-hidden`) are content and stay, with the
+    buttons that title them (their text is kept, the button itself is not)."""
     from bs4 import Comment, Declaration, Doctype, ProcessingInstruction
 
     for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Declaration, Doctype, ProcessingInstruction))):
         node.extract()
     for el in soup.find_all(True):
-        if getattr(el, "decomposed", False):
+        if getattr(el, "decomposed", False) or el.parent is None:
             continue  # inside an element dropped already
         name = (el.name or "").lower()
         role = str(el.get("role") or "").strip().lower()
-        hidden = el.has_attr("hidden") or str(el.get("aria-hidden", "")).strip().lower() == "true"
         if name == "header" and el.find_parent(list(_CONTENT_ROOTS)) is not None:
             continue  # an article's own header holds its title
-        skip_link = name == "a" and _SKIP_LINK.match(el.get_text(" ", strip=True))
-        if name in _DROP_TAGS or role in _DROP_ROLES or hidden or skip_link:
+        if name == "button" and (el.has_attr("aria-controls") or el.has_attr("aria-expanded")
+                                 or el.find_parent(["h1", "h2", "h3", "h4", "h5", "h6", "summary"]) is not None):
+            el.unwrap()  # an accordion's toggle: its words title the panel
+            continue
+        labels = " ".join([str(el.get("id") or ""), *[str(c) for c in (el.get("class") or [])]])
+        text = el.get_text(" ", strip=True)
+        hidden = el.has_attr("hidden") or str(el.get("aria-hidden", "")).strip().lower() == "true"
+        panel = hidden and len(text) >= _PANEL_MIN_CHARS
+        skip_link = name == "a" and _SKIP_LINK.match(text)
+        noise = (name not in ("html", "body", "main", "article") and (_NOISE_NAME.search(labels)
+                 or (len(text) < 200 and _NOISE_TEXT.match(text))))
+        if name in _DROP_TAGS or role in _DROP_ROLES or (hidden and not panel) or skip_link or noise:
             el.decompose()
+
+
+def _declared(soup: Any) -> tuple[str, str]:
+    """(title, publisher) the page declares: its first <h1> or <title>, and its site name."""
+    site = ""
+    meta = soup.find("meta", attrs={"property": "og:site_name"}) or soup.find("meta", attrs={"name": "application-name"})
+    if meta is not None and meta.get("content"):
+        site = one_line(str(meta["content"]))
+    h1 = soup.find("h1")
+    heading = one_line(_inline_text(h1)) if h1 is not None else ""
+    title_tag = soup.find("title")
+    title = one_line(title_tag.get_text(" ")) if title_tag is not None else ""
+    # "Fees and charges | Riverford Council": the page's name, then the site's.
+    parts = [p.strip() for p in re.split(r"\s+[|–—:]\s+|\s+-\s+", title) if p.strip()]
+    if len(parts) > 1:
+        site = site or parts[-1]
+        title = " - ".join(parts[:-1])
+    return heading or title, site
 
 
 class _HtmlWalker:
@@ -106,6 +145,7 @@ class _HtmlWalker:
         self.inline: list[str] = []
         self.list_depth = 0
         self.last = ""  # kind of the last block: consecutive list items share one block
+        self.level = 1  # level of the last heading: an accordion's summary titles a panel one level below
 
     def add(self, kind: str, lines: list[str]) -> None:
         if kind == "item" and self.last == "item":
@@ -134,11 +174,14 @@ class _HtmlWalker:
             name = (child.name or "").lower()
             if name == "br":
                 self.inline.append("\n")
-            elif re.fullmatch(r"h[1-6]", name):
+            elif re.fullmatch(r"h[1-6]", name) or name == "summary":
                 self.flush()
                 title = one_line(_inline_text(child))
+                level = int(name[1]) if name != "summary" else min(6, self.level + 1)
                 if title:
-                    self.add("heading", ["#" * int(name[1]) + " " + title])
+                    self.add("heading", ["#" * level + " " + title])
+                    if name != "summary":
+                        self.level = level
             elif name in ("ul", "ol", "menu", "dir"):
                 self.flush()
                 self.list_depth += 1
