@@ -26,6 +26,7 @@ from .answer.retrieve import Filters, Retriever
 from .answer.timeline import add_timeline, commitment_statements
 from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
 from .core.settings import Settings, get_settings, shown_path
+from .core.text import content_terms
 from .core.types import Answer, DocumentRecord, Progress
 from .embed import Embedder, make_embedder
 from .ingest.corpus import file_hash, load_document, read_catalog
@@ -75,6 +76,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._stamp = 0.0
         self._glossary = Glossary([])
+        self._scope: frozenset[str] = frozenset()
         self._terms = TermCache(None)
 
     # --- loading --------------------------------------------------------------------
@@ -97,7 +99,10 @@ class Assistant:
                 except IndexMissing as exc:
                     raise self._with_estimate(exc) from None
                 self._index, self._glossary = index, Glossary.from_dicts(index.glossary_entries)
-                self._terms = TermCache(self._glossary)
+                # Words that name the library's places and bodies: a follow-up keeps the place it is about.
+                self._scope = frozenset(content_terms(" ".join(f"{d.organisation or ''} {d.place or ''}"
+                                                               for d in index.documents.values())))
+                self._terms = TermCache(self._glossary, self.settings.relevance)
                 self._retriever = Retriever(index, self.embedder)
             return self._index
 
@@ -199,7 +204,8 @@ class Assistant:
             filters.check(index.documents)
         t0 = time.perf_counter()
         expansion = self._glossary.expand(text)[len(text):].strip()
-        q = build_question(text, index.df, len(index.passages), previous.question if previous else None, expansion)
+        q = build_question(text, index.df, len(index.passages), previous.question if previous else None, expansion,
+                           self._scope, self.settings.relevance)
         if unresolved_reference(q, previous.question if previous else None):
             answer = Answer(question=text, abstained=True, query=q.search_text, answer=(
                 "This question refers back to something (“that”, “it”, “they”) but there is no earlier question in this "
@@ -212,12 +218,12 @@ class Assistant:
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         ranked = rerank(q, hits, self._terms, boost_ids, named_places(q.search_text, index.documents))
-        rows = [h for h in ranked[:12] if h.passage.kind == "row"]
+        rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind == "row"]
         overrides = commitment_statements(rows, self.views()) if rows else {}
-        answer = answer_from_hits(q, ranked, self.settings.min_relevance, self.settings.max_citations, self._terms,
-                                  index.df, self.settings.rare_term_relevance, overrides)
+        answer = answer_from_hits(q, ranked, self._terms, index.df, overrides, self.settings.abstention,
+                                  self.settings.selection)
         if not answer.abstained and CHANGE_RE.search(q.search_text):
-            add_timeline(answer, self.views(), index.passages, self.settings.max_citations,
+            add_timeline(answer, self.views(), index.passages, self.settings.selection.max_citations,
                          filters.allowed_sources(index.documents) if filters else None)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}

@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..core.settings import Abstention, Selection
 from ..core.text import clean_inline
 from ..core.types import Answer, Citation, Passage
-from .question import Question
-from .rerank import TermCache
+from .question import Question, period_words
+from .rerank import TermCache, covers_periods, has_figure
 from .retrieve import Hit
-from .select import best_sentences, misses_rare_terms, select
+from .select import best_sentences, key_coverage, misses_rare_terms, select
 
 _MONTHS = "January February March April May June July August September October November December".split()
 
@@ -82,7 +83,8 @@ class Draft:
     marker: int = 0
 
 
-def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = None) -> tuple[str, list[Draft]]:
+def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = None,
+            settings: Selection | None = None) -> tuple[str, list[Draft]]:
     """Answer text with markers, and the drafts (in marker order) it cites.
 
     `overrides` gives a better statement for some passages (a commitment's action, lead and
@@ -91,7 +93,7 @@ def compose(q: Question, chosen: list[Hit], overrides: dict[str, str] | None = N
     drafts = []
     for h in chosen:
         whole = h.passage.kind in ("row", "list")
-        spans = [(h.passage.char_start, h.passage.char_end)] if whole else best_sentences(q, h.passage)
+        spans = [(h.passage.char_start, h.passage.char_end)] if whole else best_sentences(q, h.passage, settings)
         text = (overrides or {}).get(h.passage.id) or statement(h.passage, spans)
         drafts.append(Draft(h, spans, text))
     # Group statements by document; when several reports speak, oldest first so a change reads in order.
@@ -133,22 +135,41 @@ def related(hits: list[Hit], n: int = 3) -> list[Citation]:
             for i, h in enumerate(hits[:n], start=1)]
 
 
-def abstain_text(question: str) -> str:
+def abstain_text(question: str, why: str = "") -> str:
+    """The words of a refusal: what was asked, why no passage answers it, and what is offered instead."""
     q = question.strip().rstrip("?").strip()
-    return (f"The indexed reports do not say: “{q}”. None of the passages found answers it closely enough to cite; "
+    because = why or "None of the passages found answers it closely enough to cite"
+    return (f"The indexed reports do not say: “{q}”. {because}; "
             "the closest are listed below as related reading, not as an answer.")
 
 
-def answer_from_hits(q: Question, hits: list[Hit], min_relevance: float, max_citations: int,
-                     cache: TermCache | None = None, df: dict[str, int] | None = None,
-                     rare_term_relevance: float = 0.62, overrides: dict[str, str] | None = None) -> Answer:
-    """Select, compose, or abstain. `hits` are reranked, best first."""
+def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None, settings: Abstention) -> str | None:
+    """Why the best passage does not answer `q` (a clause for the user), or None when it may be cited."""
+    p = best.passage
+    if best.relevance < settings.min_relevance:
+        return "None of the passages found answers it closely enough to cite"
+    if not covers_periods(q, p, cache):
+        asked = " or ".join(period_words(q.text)) or "the years asked about"
+        return f"None of the passages found speaks of {asked}"
+    if key_coverage(q, p, cache) < settings.min_key_coverage or (
+            best.relevance < settings.rare_term_relevance and df is not None and misses_rare_terms(q, p, cache, df)):
+        return "The passages found are about something else"
+    if q.wants_figure and not has_figure(p.text):
+        return "The closest passages give no figure for it"
+    return None
+
+
+def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = None, df: dict[str, int] | None = None,
+                     overrides: dict[str, str] | None = None, abstention: Abstention | None = None,
+                     selection: Selection | None = None) -> Answer:
+    """Select, compose, or abstain (saying why). `hits` are reranked, best first."""
     cache = cache or TermCache()
-    weak = bool(hits) and hits[0].relevance < rare_term_relevance
-    if not hits or hits[0].relevance < min_relevance or (weak and df is not None and misses_rare_terms(q, hits[0].passage, cache, df)):
-        return Answer(question=q.text, answer=abstain_text(q.text), abstained=True, related=related(hits), query=q.search_text)
-    chosen = select(hits, q, cache, max_citations=max_citations, floor=min_relevance)
-    text, drafts = compose(q, chosen, overrides)
-    return Answer(question=q.text, answer=text, abstained=False, citations=[Citation.from_span(d.hit.passage, d.marker, round(d.hit.relevance, 4), used=d.spans)
-                                                                   for d in drafts],
-                  query=q.search_text)
+    abstention, selection = abstention or Abstention(), selection or Selection()
+    why = why_not(q, hits[0], cache, df, abstention) if hits else "Nothing in them matches it"
+    if why:
+        return Answer(question=q.text, answer=abstain_text(q.text, why), abstained=True, related=related(hits),
+                      query=q.search_text)
+    chosen = select(hits, q, cache, selection, floor=abstention.min_relevance)
+    text, drafts = compose(q, chosen, overrides, selection)
+    citations = [Citation.from_span(d.hit.passage, d.marker, round(d.hit.relevance, 4), used=d.spans) for d in drafts]
+    return Answer(question=q.text, answer=text, abstained=False, citations=citations, query=q.search_text)

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..core.errors import BadQuestion
+from ..core.settings import Relevance
 from ..core.text import content_terms, idf
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about|same for|what of)\b", re.I)
@@ -15,9 +16,12 @@ _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what abou
 _PRONOUN = re.compile(r"\b(that|this|it|its|they|them|their|those|these|there|he|she|his|her)\b", re.I)
 
 
+# A question that asks for an amount: its answer must hold a figure.
 _QUANTITY_RE = re.compile(
     r"\b(how (?:many|much|big|large|high|low)|what (?:share|proportion|percentage|number|amount|rate|level)|"
-    r"costs?|budgets?|spend|funding|figures?|totals?|averages?|targets?|rates?|numbers?|per cent|percent)\b", re.I)
+    r"costs?|budget\w*|spen[dt]\w*|fund\w*|figures?|totals?|averages?|targets?|rates?|numbers?|per cent|percent|"
+    r"charges?|charged|pa(?:y|id|ys)|prices?|fees?|worth|value|balances?|raised?|set aside|"
+    r"allocat\w*|precepts?|income|receipts?|payments?|salar\w*|savings?|overspend|underspend|deficit|surplus)\b", re.I)
 
 
 @dataclass
@@ -29,6 +33,50 @@ class Question:
     refers_back: bool = False  # uses a pronoun for something in the previous answer
     focus: dict[str, float] = field(default_factory=dict)  # this turn's own terms (a follow-up's new topic)
     wants_figure: bool = False  # "how many", "what share", "cost": an answer without a figure is a weak one
+    periods: tuple[frozenset[str], ...] = ()  # the periods asked about: ("2019/20" -> {2019, 2020}), ("2021" -> {2021})
+    intent: str = ""  # the words that say what is asked ("how many … numbers", "what happened to"), not of what
+    scope: frozenset[str] = frozenset()  # its terms that name a place or body of the library ("dorset", "council")
+
+    @property
+    def key(self) -> dict[str, float]:
+        """What the question is about: its own terms without the place it names and without years."""
+        return {t: w for t, w in self.focus.items() if t not in self.scope and not _YEAR.match(t)}
+
+
+# Words that say what kind of answer is wanted rather than what it is about: in a follow-up that
+# names a new topic ("And kinship care?"), these carry over from the turn before; the topic does not.
+_INTENT_RE = re.compile(
+    r"\b(?:how (?:many|much|has|have|did|do|does|is|are|was|were)|what (?:happened to|is|was|are|were)|who|when|"
+    r"numbers?|figures?|totals?|costs?|spend(?:ing)?|budgets?|rates?|proportions?|percentages?|shares?|amounts?|"
+    r"levels?|trends?|chang\w*|increas\w*|decreas\w*|ris(?:e|en|ing)|rose|f[ae]ll\w*|compar\w*|leads?|"
+    r"timescales?|deadlines?|measured|impact)\b", re.I)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+_PERIOD_RE = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/–-]\s*((?:19|20)?\d\d))?\b(?![/–-]\d)")
+
+
+def asked_periods(text: str) -> tuple[frozenset[str], ...]:
+    """The periods a question names, each as its years: "in 2019/20" -> ({2019, 2020},), "2017 and 2018" -> two."""
+    out = []
+    for m in _PERIOD_RE.finditer(text):
+        first = m.group(1)
+        years = {first}
+        if m.group(2):
+            second = m.group(2) if len(m.group(2)) == 4 else first[:2] + m.group(2)
+            if 0 < int(second) - int(first) <= 5:
+                years.add(second)
+        out.append(frozenset(years))
+    return tuple(dict.fromkeys(out))
+
+
+def period_words(text: str) -> list[str]:
+    """The periods a question names, as it writes them ("2021/22", "2019")."""
+    return [m.group(0) for m in _PERIOD_RE.finditer(text)]
+
+
+def intent_of(text: str) -> str:
+    return " ".join(m.group(0).lower() for m in _INTENT_RE.finditer(text))
 
 
 def is_follow_up(question: str, own_terms: list[str]) -> tuple[bool, bool]:
@@ -40,31 +88,51 @@ def is_follow_up(question: str, own_terms: list[str]) -> tuple[bool, bool]:
 
 
 def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Question | None" = None,
-                   expand: str = "") -> Question:
-    """Weighted terms of `text`; a follow-up also carries the previous question's terms at half weight.
+                   expand: str = "", scope: frozenset[str] = frozenset(), settings: Relevance | None = None) -> Question:
+    """Weighted terms of `text`; a follow-up also carries terms of the question before, at half weight.
 
     `expand` holds acronym expansions: synonyms of words already asked, so they weigh little.
+    `scope` holds the words that name the library's places and bodies ("dundee", "sussex"): a
+    follow-up keeps the place the conversation is about. A follow-up that names a new topic
+    ("And kinship care?") keeps the earlier turn's intent ("how many … numbers") and place, not
+    its topic; one that names none ("And in 2021?", "Who leads that?") keeps the whole question.
     """
+    settings = settings or Relevance()
     own = content_terms(text)
     follow, refers = is_follow_up(text, own) if previous else (False, False)
     max_idf = idf(0, n_passages)
-    terms: dict[str, float] = {}
-    for t in own:
-        terms[t] = idf(df.get(t, 0), n_passages) if df.get(t) else max_idf
+
+    def weight(t: str) -> float:
+        return idf(df.get(t, 0), n_passages) if df.get(t) else max_idf
+
+    terms: dict[str, float] = {t: weight(t) for t in own}
     focus = dict(terms)
     for t in content_terms(expand):
-        terms.setdefault(t, 0.25 * (idf(df.get(t, 0), n_passages) if df.get(t) else max_idf))
+        terms.setdefault(t, settings.expansion_words * weight(t))
     search = text + (" " + expand if expand else "")
     wants_figure = bool(_QUANTITY_RE.search(text))
+    periods = asked_periods(text)
+    intent = intent_of(text)
     if follow and previous:
+        intent_terms = set(content_terms(previous.intent))
+        topic = [t for t in own if t not in intent_terms and t not in scope and not _YEAR.match(t)
+                 and t not in set(content_terms(intent))]
+        new_topic = bool(topic) and not refers and not set(topic) <= set(previous.focus)
         for t, w in previous.terms.items():
-            if t not in terms:
-                terms[t] = w * 0.5
-        search = previous.search_text + " " + search
+            if t not in terms and (not new_topic or t in intent_terms or t in scope or _YEAR.match(t)):
+                terms[t] = w * settings.follow_up_words
+        if new_topic:
+            carried = [w for w in previous.search_text.split() if set(content_terms(w)) & scope]
+            search = " ".join([search, previous.intent, *carried]).strip()
+        else:
+            search = previous.search_text + " " + search
         wants_figure = wants_figure or previous.wants_figure
+        periods = periods or previous.periods
+        intent = intent or previous.intent
         if refers:
             focus = dict(terms)  # "who leads that?": the topic is still the previous one
-    return Question(text, terms, search, follow, refers, focus, wants_figure)
+    return Question(text, terms, search, follow, refers, focus, wants_figure, periods, intent,
+                    frozenset(t for t in terms if t in scope))
 
 
 def unresolved_reference(q: Question, previous: "Question | None") -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from ..core.settings import Relevance
 from ..core.text import content_terms
 from ..core.types import DocumentRecord, Passage
+from ..ingest.glossary import Glossary
 from .question import Question
 from .retrieve import Hit
 
@@ -20,20 +22,23 @@ class TermCache:
     acronym in the passage also brings the words it stands for (at half weight).
     """
 
-    def __init__(self, glossary: object | None = None) -> None:
+    def __init__(self, glossary: Glossary | None = None, settings: Relevance | None = None) -> None:
         self._terms: dict[str, dict[str, float]] = {}
         self.glossary = glossary
+        self.settings = settings or Relevance()
 
     def of(self, p: Passage) -> dict[str, float]:
         got = self._terms.get(p.id)
         if got is None:
             got = {}
+            w = self.settings
             # A table row's column names and carried-down cells describe its values almost as its own words do.
-            context_weight = 0.8 if p.kind == "row" else 0.5
-            parts = [(f"{p.title} {p.organisation}", 0.3), (p.section, 0.5), (p.context, context_weight), (p.text, 1.0)]
+            parts = [(p.title, w.title_words), (f"{p.organisation or ''} {p.place or ''}", w.issuer_words),
+                     (p.section, w.section_words), (p.context, w.row_context_words if p.kind == "row" else w.context_words),
+                     (p.text, w.text_words)]
             if self.glossary is not None:
-                found = self.glossary.acronyms_in(f"{p.text} {p.context}")  # type: ignore[attr-defined]
-                parts.insert(2, (" ".join(e.expansion for e in found), 0.5))
+                found = self.glossary.acronyms_in(f"{p.text} {p.context}")
+                parts.insert(2, (" ".join(e.expansion for e in found), w.acronym_words))
             for text, weight in parts:
                 for t in content_terms(text):
                     got[t] = max(got.get(t, 0.0), weight)
@@ -63,22 +68,49 @@ def named_places(question: str, documents: Mapping[str, DocumentRecord]) -> set[
     return hits if hits and len(hits) < len(documents) else set()
 
 
+# A figure: "43", "£1.2m", "68%", "3,098.50"; dates and years are taken out first.
+_FIGURE_RE = re.compile(r"(?<![\w.])[£$€]?\d[\d,]*(?:\.\d+)?(?![\d])(?:\s*%|\s*(?:k|m|bn)\b)?")
+_DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b(?:19|20)\d\d(?:\s*[/–-]\s*\d{2,4})?\b"
+                      r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*", re.I)
+
+
+def has_figure(text: str) -> bool:
+    """True when `text` gives a number other than a year or a date ("in 2019", "2013/14 to 2020/21" give none)."""
+    return bool(_FIGURE_RE.search(_DATE_RE.sub(" ", text)))
+
+
+def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:
+    """The passage (its words, headers, section, title or report's year) speaks of a period the question asks about.
+
+    A financial or school year ("2019/20") needs both its years: "until 2021" is not "2021/22"."""
+    if not q.periods:
+        return True
+    have = set(cache.of(p))
+    if p.year:
+        have.add(str(p.year))
+    return any(period <= have for period in q.periods)
+
+
 def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] | None = None,
            places: set[str] | None = None) -> list[Hit]:
-    """Relevance in [0, 1]: half dense similarity, half weighted term coverage.
+    """Relevance in [0, 1]: dense similarity and weighted term coverage (`Relevance` settings, from the cache).
 
-    A question that asks for a quantity marks down passages that hold no figure at all; one that
-    names a place ("in Dorset") marks down other places' documents.
+    A question that asks for a quantity marks down passages that hold no figure; one that asks about
+    a year marks down passages of other years; one that names a place ("in Dorset") marks down other
+    places' documents.
     """
+    w = cache.settings
     for h in hits:
         cov = coverage(q, cache.of(h.passage))
-        h.relevance = 0.5 * max(0.0, h.dense) + 0.5 * cov
-        if q.wants_figure and not re.search(r"\d", h.passage.text):
-            h.relevance *= 0.85
-        if h.passage.kind != "row" and len(content_terms(h.passage.text)) < 4:
-            h.relevance *= 0.85  # a name or a title line says too little to answer anything
+        h.relevance = w.dense_weight * max(0.0, h.dense) + (1 - w.dense_weight) * cov
+        if q.wants_figure and not has_figure(h.passage.text):
+            h.relevance *= w.no_figure_factor
+        if not covers_periods(q, h.passage, cache):
+            h.relevance *= w.other_period_factor
+        if h.passage.kind != "row" and len(content_terms(h.passage.text)) < w.thin_passage_words:
+            h.relevance *= w.thin_passage_factor  # a name or a title line says too little to answer anything
         if places and h.passage.source not in places:
-            h.relevance *= 0.85
+            h.relevance *= w.other_place_factor
         if boost_ids and h.passage.id in boost_ids:
-            h.relevance += 0.1
+            h.relevance += w.referred_boost
     return sorted(hits, key=lambda h: -h.relevance)

@@ -92,11 +92,12 @@ class Retriever:
     def __init__(self, index: SearchIndex, embedder: Any) -> None:
         self.index = index
         self.embedder = embedder
-        s = index.settings
+        s = index.settings.retrieval
         self.dense_k, self.bm25_k, self.rrf_k = s.dense_top_k, s.bm25_top_k, s.rrf_k
 
-    def dense(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[tuple[str, float]]:
-        vector = self.embedder.encode_query(query)
+    def dense(self, query: str, filters: Filters | None = None, k: int | None = None,
+              vector: list[float] | None = None) -> list[tuple[str, float]]:
+        vector = vector if vector is not None else self.embedder.encode_query(query)
         n = self.index.collection.count()
         if n == 0:
             return []
@@ -105,6 +106,18 @@ class Retriever:
         res = self.index.collection.query(query_embeddings=[vector], n_results=min(k or self.dense_k, n),
                                           where=filters.chroma_where() if filters else None, include=["distances"])
         return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of `vector` to the stored vectors of `ids` (unit length, so a dot product)."""
+        if not ids:
+            return {}
+        import numpy as np
+
+        got = self.index.collection.get(ids=ids, include=["embeddings"])
+        if got["embeddings"] is None or not len(got["embeddings"]):
+            return {}
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        return {pid: float(s) for pid, s in zip(got["ids"], sims)}
 
     def lexical(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[tuple[str, float]]:
         import bm25s
@@ -133,9 +146,14 @@ class Retriever:
         return out
 
     def search(self, query: str, filters: Filters | None = None, extra_queries: list[str] | None = None) -> tuple[list[Hit], dict[str, float]]:
-        """Candidates for `query`, best first, with per-stage timings in ms."""
+        """Candidates for `query`, best first, with per-stage timings in ms.
+
+        Every candidate carries its dense similarity to the question, also one found by its keywords
+        only: relevance must not depend on which of the two rankings happened to list it.
+        """
         t0 = time.perf_counter()
-        dense = self.dense(query, filters)
+        vector = self.embedder.encode_query(query)
+        dense = self.dense(query, filters, vector=vector)
         t1 = time.perf_counter()
         lexical = self.lexical(query, filters)
         for extra in extra_queries or []:
@@ -145,6 +163,7 @@ class Retriever:
         dense_map, lex_map = dict(dense), {}
         for pid, s in lexical:
             lex_map[pid] = max(lex_map.get(pid, 0.0), s)
+        dense_map.update(self.similarities(vector, [pid for pid in fused if pid not in dense_map]))
         hits = [Hit(self.index.passages[pid], fused=score, dense=dense_map.get(pid, 0.0), lexical=lex_map.get(pid, 0.0))
                 for pid, score in fused.items() if pid in self.index.passages]
         hits.sort(key=lambda h: -h.fused)

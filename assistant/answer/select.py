@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from ..core.settings import Selection
 from ..core.text import clean_inline, content_terms, sentence_spans
 from ..core.types import Passage
 from .question import Question
-from .rerank import TermCache, coverage
+from .rerank import TermCache, coverage, has_figure
 from .retrieve import Hit
 
 _ANAPHOR_START = re.compile(r"^(This|That|These|Those|It|They|He|She|Its|Their|Such)\b")
@@ -17,14 +18,16 @@ def _overlap(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.char_start < b.char_end and b.char_start < a.char_end
 
 
-def select(hits: list[Hit], q: Question | None = None, cache: TermCache | None = None, max_citations: int = 6,
-           ratio: float = 0.85, floor: float = 0.0, typical: int = 4) -> list[Hit]:
+def select(hits: list[Hit], q: Question | None = None, cache: TermCache | None = None,
+           settings: Selection | None = None, floor: float = 0.0) -> list[Hit]:
     """The best hit, then hits nearly as relevant that cover the question's focus and repeat nothing.
 
     At most `typical` citations unless more are exactly as relevant; never more than `max_citations`.
     """
     if not hits:
         return []
+    settings = settings or Selection()
+    max_citations, ratio, typical = settings.max_citations, settings.near_best, settings.typical_citations
     best = hits[0].relevance
     chosen = [hits[0]]
     seen_text = {clean_inline(hits[0].passage.text).lower()}
@@ -32,19 +35,19 @@ def select(hits: list[Hit], q: Question | None = None, cache: TermCache | None =
     for h in hits[1:]:
         if len(chosen) >= max_citations or h.relevance < max(best * ratio, floor):
             break
-        if len(chosen) >= typical and h.relevance < best * 0.97:
+        if len(chosen) >= typical and h.relevance < best * settings.tie:
             break
         key = clean_inline(h.passage.text).lower()
         if key in seen_text or any(_overlap(h.passage, c.passage) for c in chosen):
             continue
-        if q and cache and q.focus and coverage(q.focus, cache.of(h.passage)) < 0.6 * lead_focus:
+        if q and cache and q.focus and coverage(q.focus, cache.of(h.passage)) < settings.focus_share * lead_focus:
             continue  # relevant to the conversation, but not to what this question asks
         seen_text.add(key)
         chosen.append(h)
     return chosen
 
 
-def best_sentences(q: Question, p: Passage, max_sentences: int = 3) -> list[tuple[int, int]]:
+def best_sentences(q: Question, p: Passage, settings: Selection | None = None) -> list[tuple[int, int]]:
     """Spans (absolute offsets) of the sentence(s) of `p` that best answer `q`.
 
     The best sentence first; then any sentence that adds a good share of the question's
@@ -57,9 +60,11 @@ def best_sentences(q: Question, p: Passage, max_sentences: int = 3) -> list[tupl
 
     def gain(i: int, have: set[str]) -> float:
         new = terms[i] - have
-        figure = 0.02 if (q.wants_figure and re.search(r"\d", p.text[spans[i][0]:spans[i][1]])) else 0.0
+        figure = settings.figure_bonus if (q.wants_figure and has_figure(p.text[spans[i][0]:spans[i][1]])) else 0.0
         return coverage(q, new) + figure - i * 0.001
 
+    settings = settings or Selection()
+    max_sentences = settings.max_sentences
     picked: list[int] = []
     have: set[str] = set()
     while len(picked) < max_sentences:
@@ -67,7 +72,7 @@ def best_sentences(q: Question, p: Passage, max_sentences: int = 3) -> list[tupl
         if not options:
             break
         score, i = max(options)
-        if picked and score < 0.15:
+        if picked and score < settings.min_sentence_gain:
             break
         picked.append(i)
         have |= terms[i]
@@ -86,3 +91,9 @@ def misses_rare_terms(q: Question, p: Passage, cache: TermCache, df: dict[str, i
         return False
     have = cache.of(p)
     return not any(t in have for t in rare)
+
+
+def key_coverage(q: Question, p: Passage, cache: TermCache) -> float:
+    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its headers hold."""
+    key = q.key
+    return coverage(key, cache.of(p)) if key else 1.0

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,10 +20,93 @@ def _default_model_path() -> str:
         return "all-MiniLM-L6-v2"
 
 
-class Settings(BaseSettings):
-    """Plan Assistant settings. Every field can be set as `ASSISTANT_<NAME>` in the environment."""
+# --- the numbers that decide relevance and linking, each named and described --------------------
+# Set any of them as ASSISTANT_<GROUP>__<NAME>, e.g. ASSISTANT_ABSTENTION__MIN_RELEVANCE=0.45. They
+# are calibrated on two collections together (the home reports and a development set of other
+# councils' documents, benchmarks/README.md), never on one.
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+class Retrieval(BaseModel):
+    """How candidate passages are found for a question."""
+
+    dense_top_k: int = Field(30, description="Candidates taken from the vector store per query.")
+    bm25_top_k: int = Field(30, description="Candidates taken from the BM25 keyword index per query.")
+    rrf_k: int = Field(60, description="Reciprocal rank fusion constant: higher flattens the rank weighting.")
+
+
+class Relevance(BaseModel):
+    """How relevant (0-1) a candidate passage is: dense similarity plus the share of the question's
+    rarity-weighted words it holds, each word counted by where it is found."""
+
+    dense_weight: float = Field(0.5, description="Share of relevance from dense similarity; the rest is word coverage.")
+    text_words: float = Field(1.0, description="Weight of a question word found in the passage's own text.")
+    row_context_words: float = Field(0.8, description="Found in a table row's column names or carried-down cells.")
+    context_words: float = Field(0.5, description="Found in a list item's lead-in or a long paragraph's opening.")
+    section_words: float = Field(0.5, description="Found in the passage's section headings.")
+    title_words: float = Field(0.3, description="Found in the report's title.")
+    issuer_words: float = Field(1.0, description="Found in the issuing body's name or place: a question naming the "
+                                                 "council is about all its passages.")
+    acronym_words: float = Field(0.5, description="Found in what an acronym in the passage stands for.")
+    expansion_words: float = Field(0.25, description="Weight of words added to a question by acronym expansion.")
+    follow_up_words: float = Field(0.5, description="Weight of words a follow-up carries from the turn before.")
+    no_figure_factor: float = Field(0.85, description="Relevance kept by a passage with no figure, when an amount is "
+                                                      "asked.")
+    other_period_factor: float = Field(0.85, description="Relevance kept by a passage that speaks of none of the "
+                                                         "asked years.")
+    thin_passage_factor: float = Field(0.85, description="Relevance kept by a passage of very few words (a name).")
+    thin_passage_words: int = Field(4, description="Fewer content words than this make a passage thin (rows excepted).")
+    other_place_factor: float = Field(0.85, description="Relevance kept by another place's passage when the question "
+                                                        "names a place.")
+    referred_boost: float = Field(0.1, description="Added to a passage the previous answer cited ('who leads that?').")
+
+
+class Abstention(BaseModel):
+    """When the answerer declines rather than cite a passage that does not answer."""
+
+    min_relevance: float = Field(0.42, description="Decline when the best passage's relevance is below this.")
+    rare_term_relevance: float = Field(0.62, description="Below this relevance, also decline when the best passage "
+                                                         "lacks every one of the question's rarest words.")
+    min_key_coverage: float = Field(0.3, description="Decline when the best passage holds less than this share of what "
+                                                     "the question is about (its words, not the place it names).")
+
+
+class Selection(BaseModel):
+    """Which passages an answer cites, and which of their sentences it quotes."""
+
+    max_citations: int = Field(6, description="Most citations an answer may carry.")
+    typical_citations: int = Field(4, description="Citations beyond this must be nearly as relevant as the best.")
+    near_best: float = Field(0.85, description="A further passage is cited when its relevance is this share of the "
+                                               "best's.")
+    tie: float = Field(0.97, description="Share of the best's relevance that counts as a tie (past typical_citations).")
+    focus_share: float = Field(0.6, description="A further passage must cover this share of what the lead covers of "
+                                                "this turn's own question.")
+    max_sentences: int = Field(3, description="Most sentences quoted from one passage.")
+    min_sentence_gain: float = Field(0.15, description="A further sentence is quoted when it adds this share of the "
+                                                       "question's weight.")
+    figure_bonus: float = Field(0.02, description="Preference for a sentence with a figure when an amount is asked.")
+    commitment_window: int = Field(12, description="Top candidates read for action-plan rows to state as commitments.")
+
+
+class Linking(BaseModel):
+    """How figures of one measure are linked into a series across reports of one place."""
+
+    same_period_overlap: float = Field(0.5, description="Label word overlap enough when two values agree for one "
+                                                        "period.")
+    shared_value_similarity: float = Field(0.35, description="Label similarity enough when one report restates the "
+                                                             "other's figure.")
+    shared_value_overlap: float = Field(0.75, description="Label word overlap enough when a figure is restated.")
+    label_similarity: float = Field(0.8, description="Label similarity enough on its own (with min_label_words).")
+    min_label_words: int = Field(3, description="Words both labels need for label_similarity alone to link them.")
+    same_point_years: float = Field(0.26, description="Equal values this close in time (in years) are one point.")
+    header_reach_chars: int = Field(3000, description="A table's column headers name rows up to this far below them "
+                                                      "(a header row lost above a page break).")
+
+
+class Settings(BaseSettings):
+    """Plan Assistant settings. Every field can be set as `ASSISTANT_<NAME>` in the environment, and a field
+    of a group as `ASSISTANT_<GROUP>__<NAME>` (ASSISTANT_SELECTION__MAX_CITATIONS=4)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
     corpus: Path = Field(Path("corpus"), description="Folder of source reports (.txt, .md, .pdf, .docx, .html).")
     index: Path = Field(Path("index"), description="Folder where the built index (vectors, BM25, manifest) lives.")
@@ -42,18 +125,14 @@ class Settings(BaseSettings):
         "rebuilds the index, whose vectors must come from the backend that embeds the questions.",
     )
     embed_batch_size: int = Field(64, description="Passages embedded per model batch during ingest.")
-    dense_top_k: int = Field(30, description="Candidates taken from the vector store per query.")
-    bm25_top_k: int = Field(30, description="Candidates taken from the BM25 index per query.")
-    rrf_k: int = Field(60, description="Reciprocal rank fusion constant: higher flattens the rank weighting.")
-    max_citations: int = Field(6, description="Most citations an answer may carry.")
-    min_relevance: float = Field(
-        0.42, description="Abstain when the best passage's relevance (0-1, dense and lexical evidence) is below this."
-    )
-    rare_term_relevance: float = Field(
-        0.62, description="Below this relevance, also abstain when the best passage lacks all of the question's rarest words."
-    )
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
-    max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about this size.")
+    max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about "
+                                                    "this size.")
+    retrieval: Retrieval = Field(default_factory=Retrieval, description="How candidate passages are found.")
+    relevance: Relevance = Field(default_factory=Relevance, description="How a candidate's relevance is scored.")
+    abstention: Abstention = Field(default_factory=Abstention, description="When the answerer declines.")
+    selection: Selection = Field(default_factory=Selection, description="What an answer cites and quotes.")
+    linking: Linking = Field(default_factory=Linking, description="How figures are linked into series.")
 
     @field_validator("corpus", "index", mode="after")
     @classmethod

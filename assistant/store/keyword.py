@@ -37,7 +37,7 @@ def rebuild_bm25(settings: Settings, paths: IndexPaths) -> tuple[list[Passage], 
     shutil.rmtree(target, ignore_errors=True)
     if nodes:
         retriever = BM25Retriever.from_defaults(nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en",
-                                                similarity_top_k=min(settings.bm25_top_k, len(nodes)))
+                                                similarity_top_k=min(settings.retrieval.bm25_top_k, len(nodes)))
         retriever.persist(str(target), show_progress=False)
     else:
         target.mkdir(parents=True)
