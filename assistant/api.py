@@ -128,7 +128,7 @@ class Assistant:
 
     def views(self) -> Views:
         """Commitments and figure series of the loaded index (read once per index)."""
-        return views_for(self.index)
+        return views_for(self.index, self.settings.linking)
 
     def warm(self) -> None:
         """Load the index, the model and the views now (otherwise the first question pays for them)."""

@@ -132,7 +132,7 @@ def add_views(index_dir: Path) -> None:
     from assistant.views.cache import write_views
 
     index = SearchIndex.load(Settings(index=Path(index_dir)))
-    write_views(index.keyword_dir, [index.passages[pid] for pid in index.order])
+    write_views(index.keyword_dir, [index.passages[pid] for pid in index.order], Settings().linking)
 
 
 def measure(index_dir: str) -> None:

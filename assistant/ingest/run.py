@@ -162,7 +162,7 @@ def _read_changes(corpus: Path, files: list[Path], indexed: dict[str, DocumentRe
 def write_keyword_index(settings: Settings, paths: IndexPaths) -> tuple[list[Passage], str]:
     """The keyword index over every stored passage, with the views read from them; returns its folder's name."""
     passages, folder = rebuild_bm25(settings, paths)
-    write_views(folder, passages)
+    write_views(folder, passages, settings.linking)
     return passages, folder.name
 
 

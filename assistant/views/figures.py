@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..core.settings import Linking
 from ..core.text import clean_inline, is_value, sentence_spans
 from ..core.types import Passage, in_document_order
 from .cells import is_action_row
@@ -46,6 +47,7 @@ _GENERIC_LABEL_HEADERS = {"measure", "measures", "indicator", "indicators", "ite
 
 @dataclass
 class _TableState:
+    header_reach: int  # Linking.header_reach_chars
     value_headers: list[str] = field(default_factory=list)  # headers of the value columns last seen
     value_headers_end: int = -1  # where the last row that used them ended
     last: Passage | None = None
@@ -76,7 +78,7 @@ def _value_headers(p: Passage, headers: list[str], value_idx: list[int], label_i
                    state: _TableState) -> list[str]:
     """The header of each value cell of a row, repaired when the row lost cells or its header row."""
     value_headers = [headers[i] for i in value_idx]
-    near = 0 <= p.char_start - state.value_headers_end <= 3000
+    near = 0 <= p.char_start - state.value_headers_end <= state.header_reach
     if label_idx is not None and _VALUE_HEADER.search(headers[label_idx] or "x"):
         # The row's cells were aligned to the wrong columns (a cell went missing): the value
         # columns' headers, in order, belong to the value cells, in order.
@@ -162,13 +164,14 @@ def _table_values(p: Passage, state: _TableState) -> list[FigureValue]:
     return out
 
 
-def extract_figures(passages: Iterable[Passage] | Mapping[str, Passage]) -> list[FigureValue]:
+def extract_figures(passages: Iterable[Passage] | Mapping[str, Passage], settings: Linking | None = None) -> list[FigureValue]:
     """Every change phrase and table value in the passages, in document order. Never raises on odd input."""
     items = in_document_order(passages)
     out: list[FigureValue] = []
     states: dict[str, _TableState] = {}
+    reach = (settings or Linking()).header_reach_chars
     for p in items:
-        state = states.setdefault(p.source, _TableState())
+        state = states.setdefault(p.source, _TableState(reach))
         try:
             if p.kind == "row" and not is_action_row(p):
                 out.extend(_table_values(p, state))

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ..core.settings import Linking
 from ..core.text import STOPWORDS, clean_inline, idf, stem_words
 from .figure_values import FigureValue, Series, SeriesPoint
 from .periods import PERIOD_RE, date_key, normalise_period
@@ -84,8 +85,9 @@ def _explicit(v: FigureValue) -> str | None:
 
 
 class _Linker:
-    def __init__(self, locals_: list[_Local]) -> None:
+    def __init__(self, locals_: list[_Local], settings: Linking) -> None:
         self.locals = locals_
+        self.settings = settings
         df: dict[str, int] = {}
         for loc in locals_:
             for t in loc.tokens:
@@ -117,14 +119,15 @@ class _Linker:
         ends_a = [a.values[0], a.values[-1]]
         ends_b = [b.values[0], b.values[-1]]
         shared_value = any(_same_value(x, y) for x in ends_a for y in ends_b)
-        if shared_period and overlap >= 0.5:
+        w = self.settings
+        if shared_period and overlap >= w.same_period_overlap:
             return True  # the same value for the same period, under overlapping names
-        if shared_value and (sim >= 0.35 or overlap >= 0.75):
+        if shared_value and (sim >= w.shared_value_similarity or overlap >= w.shared_value_overlap):
             return True  # one report's figure restated by the other (a start or end point)
-        return sim >= 0.8 and min(len(a.tokens), len(b.tokens)) >= 3
+        return sim >= w.label_similarity and min(len(a.tokens), len(b.tokens)) >= w.min_label_words
 
 
-def _points(members: list[_Local]) -> list[SeriesPoint]:
+def _points(members: list[_Local], same_point_years: float) -> list[SeriesPoint]:
     points: list[SeriesPoint] = []
     for loc in sorted(members, key=lambda m: (m.published_key, m.source)):
         for v in loc.values:
@@ -134,10 +137,10 @@ def _points(members: list[_Local]) -> list[SeriesPoint]:
                 if not (pt.unit == v.unit and math.isclose(pt.value, v.value, rel_tol=1e-9, abs_tol=1e-9)):
                     continue
                 if pt.role == "target" or v.role == "target":
-                    if pt.role == v.role and abs(pt.sort_key - key) < 0.26:
+                    if pt.role == v.role and abs(pt.sort_key - key) < same_point_years:
                         match = pt
                     continue
-                if v.period == "start of period" or abs(pt.sort_key - key) < 0.26:
+                if v.period == "start of period" or abs(pt.sort_key - key) < same_point_years:
                     match = pt  # the same observation, restated (a later report's starting point)
                     break
             if match is not None:
@@ -187,7 +190,7 @@ def _candidate_pairs(locals_: list[_Local]) -> Iterator[tuple[int, int]]:
             yield i, j
 
 
-def _series_of(members: list[_Local]) -> Series:
+def _series_of(members: list[_Local], same_point_years: float) -> Series:
     members.sort(key=lambda m: (m.published_key, m.source, m.values[0].char_start))
     values = sorted((v for m in members for v in m.values), key=lambda v: (v.sort_key, v.char_start))
     labels = list(dict.fromkeys(m.label for m in members))
@@ -195,13 +198,14 @@ def _series_of(members: list[_Local]) -> Series:
     sources = list(dict.fromkeys(m.source for m in members))
     ident = hashlib.sha256("\x00".join(sorted(m.group for m in members)).encode()).hexdigest()[:16]
     return Series(id=ident, measure=members[-1].label, labels=labels, place=members[0].place, unit=members[0].unit,
-                  organisations=orgs, sources=sources, values=values, points=_points(members))
+                  organisations=orgs, sources=sources, values=values, points=_points(members, same_point_years))
 
 
-def build_series(values: Iterable[FigureValue]) -> list[Series]:
+def build_series(values: Iterable[FigureValue], settings: Linking | None = None) -> list[Series]:
     """Group values into series: per phrase/row first, then linked across reports of the same place."""
+    settings = settings or Linking()
     locals_ = _locals(values)
-    linker = _Linker(locals_)
+    linker = _Linker(locals_, settings)
     groups = _Components(locals_)
     for i, j in _candidate_pairs(locals_):
         if groups.joinable(i, j) and linker.same_measure(locals_[i], locals_[j]):
@@ -209,9 +213,13 @@ def build_series(values: Iterable[FigureValue]) -> list[Series]:
     components: dict[int, list[_Local]] = {}
     for i, loc in enumerate(locals_):
         components.setdefault(groups.find(i), []).append(loc)
-    out = [_series_of(members) for members in components.values()]
+    out = [_series_of(members, settings.same_point_years) for members in components.values()]
     out.sort(key=lambda s: (-len(s.sources), s.place, s.measure.lower()))
     return out
+
+
+# A series matches a search when its labels hold at least this share of the search words' weight.
+_SEARCH_MATCH = 0.5
 
 
 def search_series(series: Iterable[Series], text: str | None) -> list[Series]:
@@ -244,7 +252,7 @@ def search_series(series: Iterable[Series], text: str | None) -> list[Series]:
     for s, (toks, nums) in zip(items, tokens_of):
         got = sum(idf(df.get(t, 0), n) for t in q_tokens & toks) + len(q_numbers & nums)
         score = got / total if total else 0.0
-        if score >= 0.5:
+        if score >= _SEARCH_MATCH:
             scored.append((score, s))
     scored.sort(key=lambda x: (-x[0], -len(x[1].sources), -len(x[1].points)))
     return [s for _, s in scored]
