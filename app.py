@@ -73,7 +73,7 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
         slot = st.empty()
 
         st.subheader("Try asking", divider="gray")
-        for i, q in enumerate(state.EXAMPLE_QUESTIONS):
+        for i, q in enumerate(state.example_questions(bot)):
             st.button(q, key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
                       icon=":material/chat_bubble:")
 
@@ -150,7 +150,7 @@ def welcome(docs: list[DocumentRecord]) -> None:
             "2. Read the answer. Each statement ends in a number like **\\[1\\]** that points to a source card "
             "below it, quoting the report word for word.\n"
             "3. Press **Read it in the full report** on a card to see the passage highlighted in the whole report.\n"
-            "4. Ask a follow-up (\"And in Kinship Care?\"); use *Limit answers to* to search only some reports.")
+            "4. Ask a follow-up (\"And the year before?\"); use *Limit answers to* to search only some reports.")
         st.caption("If the reports do not answer a question, the assistant says so rather than guess.")
 
 

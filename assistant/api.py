@@ -41,6 +41,12 @@ from .views.commitments import Commitment
 from .views.figure_values import Series
 
 
+def _lower_first(text: str) -> str:
+    """ "Children in care" -> "children in care"; "SCQF Level 5" and "NHS waiting times" keep their capitals."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or any(c.isupper() for c in first[1:]) else text[:1].lower() + text[1:]
+
+
 @dataclass
 class Turn:
     question: Question
@@ -132,9 +138,32 @@ class Assistant:
 
     def warm(self) -> None:
         """Load the index, the model and the views now (otherwise the first question pays for them)."""
-        _ = self.index
-        self.ask("How many children are in care?")  # first search pays one-off set-up costs in each library
+        index = self.index
+        newest = max(index.documents.values(), key=lambda d: d.published, default=None)
+        # The first search pays one-off set-up costs in each library; any question will do.
+        self.ask(f"What does {newest.title} say?" if newest else "What do the reports say?")
         self.views()
+
+    def example_questions(self, n: int = 4) -> list[str]:
+        """Questions this library can answer, made from its own contents (for a new user to try): a figure
+        several reports give, who leads a commitment, a figure of the newest report, what a report covers."""
+        views = self.views()
+        out: list[str] = []
+
+        def short(text: str, words: int) -> bool:
+            return 2 <= len(text.split()) <= words and len(text) <= 70
+
+        linked = [s for s in views.series if s.linked and short(s.measure, 8)]
+        out += [f"How has the figure for {_lower_first(s.measure)} changed?" for s in linked[:1]]
+        led = [c for c in views.commitments if (c.lead_normalised or c.lead) and short(c.action, 9)]
+        out += [f"Who leads “{c.action.rstrip('.')}”, and by when?" for c in led[:1]]
+        newest = sorted(self.index.documents.values(), key=lambda d: d.published, reverse=True)
+        single = [s for s in views.series if not s.linked and short(s.measure, 7)
+                  and newest and s.sources[0] == newest[0].source]
+        out += [f"What figure does {newest[0].organisation or 'the newest report'} give for "
+                f"{_lower_first(single[0].measure)}?"] if single else []
+        out += [f"What does “{d.title}” cover?" for d in newest if len(d.title) <= 80][:max(0, n - len(out))]
+        return out[:n]
 
     def reload(self) -> None:
         with self._lock:
@@ -209,7 +238,7 @@ class Assistant:
         if unresolved_reference(q, previous.question if previous else None):
             answer = Answer(question=text, abstained=True, query=q.search_text, answer=(
                 "This question refers back to something (“that”, “it”, “they”) but there is no earlier question in this "
-                "conversation. Ask it in full, e.g. “Who leads the edge of care offer?”."))
+                "conversation. Ask it in full, naming what it is about."))
             answer.timings_ms = {"retrieve": 0.0, "answer": (time.perf_counter() - t0) * 1000}
             return answer, q
         assert self._retriever is not None  # set with the index

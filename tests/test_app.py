@@ -102,7 +102,8 @@ def test_first_page_explains_itself(app: AppTest) -> None:
     assert app.title[0].value == "Plan Assistant"
     assert "citation" in app.caption[0].value
     assert any("How to use it" in m.value for m in app.markdown)
-    assert [b.label for b in app.sidebar.button if b.key and b.key.startswith("example-")] == list(state.EXAMPLE_QUESTIONS)
+    examples = [b.label for b in app.sidebar.button if b.key and b.key.startswith("example-")]
+    assert examples == state.example_questions(state.get_assistant()) and len(examples) == 4
     # Every indexed document is listed with its organisation, date and passage count.
     sidebar_text = " ".join(m.value for m in app.sidebar.markdown) + " ".join(c.value for c in app.sidebar.caption)
     assert "Indexed reports (5)" in [h.value for h in app.sidebar.subheader]
@@ -156,7 +157,7 @@ def test_follow_up_uses_the_conversation(app: AppTest) -> None:
 def test_example_question_button_asks_it(app: AppTest) -> None:
     app.sidebar.button(key="example-2").click().run(timeout=TIMEOUT)
     assert not app.exception
-    assert chat(app).items[-1].question == state.EXAMPLE_QUESTIONS[2]
+    assert chat(app).items[-1].question == state.example_questions(state.get_assistant())[2]
     assert passages_html(assistant_messages(app)[-1])
 
 

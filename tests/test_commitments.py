@@ -82,7 +82,9 @@ def test_every_row_of_the_2023_25_action_plan_is_one_commitment(extracted: list[
     by_action = {c.action: c for c in plan}
     assert by_action["Coordinate targeted deployment of WFWF"].due == "2023-11"
     assert by_action["Implement and scale What Matters to You in locality areas"].due == "2026-03"
-    assert by_action["Implement Infant Pledge for babies and toddlers in care"].recurrence == "recurring quarterly"
+    # A timescale written with a symbol the plan never defines stays as printed: undated, never guessed.
+    pledge = by_action["Implement Infant Pledge for babies and toddlers in care"]
+    assert pledge.recurrence is None and pledge.due is None and pledge.timescale
     assert by_action["Implement an annual foster carer training plan"].recurrence == "recurring annually"
     assert by_action["Fully implement GIRFEC Practice Profile in all sites"].recurrence == "recurring twice a year"
     assert by_action["Coordinate targeted deployment of WFWF"].plan == (
@@ -105,7 +107,8 @@ def test_we_will_statements_of_the_2020_23_plan(extracted: list[Commitment], set
     rows_in_file = [ln for ln in region.split("\n") if "\t" in ln and not ln.startswith("FOUNDATIONS")]
     old = [c for c in extracted if c.source == IJB and first <= c.char_start < last]
     assert all(c.kind == "row" for c in old)
-    we_will = [c for c in old if c.action.startswith("We will")]
+    # Actions are shown as printed: two of them glue "We" to "will" in the file, and stay so.
+    we_will = [c for c in old if re.match(r"We ?will\b", c.action)]
     assert len(we_will) == expected == 49
     assert all(re.search(r"We ?will", c.text) for c in we_will)
     # 50 table rows; one row merges 2 actions and one merges 4, split on their leads and timescales.
@@ -114,7 +117,7 @@ def test_we_will_statements_of_the_2020_23_plan(extracted: list[Commitment], set
     assert [c.text[:24] for c in merged] == ["We will sustain a Pause ", "Wewill report on the imp",
                                              "Wewill report on targete", "We will report on the im"]
     assert {c.lead_normalised for c in merged} == {"Senior Manager, DCC"} and {c.due for c in merged} == {"2021-05"}
-    assert merged[1].action.startswith("We will report on the impact of targeted support to pregnant women")
+    assert merged[1].action.startswith("Wewill report on the impact of targeted support to pregnant women")  # as printed
     assert merged[3].measure == "Report on Safe and Together"
     assert Counter(c.foundation for c in old) == {"Scaffolding": 17, "Family": 8, "People": 5, "Care": 17, "Voice": 7}
     leads = {c.lead_normalised for c in old if c.lead_normalised}
@@ -205,7 +208,7 @@ def test_unglue_keeps_acronyms_and_names() -> None:
     ("March2021", "2021-03", None), ("March 2021", "2021-03", None), ("Nov 2023", "2023-11", None),
     ("December2020", "2020-12", None), ("Sept 23", "2023-09", None), ("31st March 2024", "2024-03", None),
     ("May2021  June2021", "2021-06", None),
-    ("¼ audits", None, "recurring quarterly"), ("¼ meetings", None, "recurring quarterly"),
+    ("Quarterly audits", None, "recurring quarterly"), ("¼ meetings", None, None),
     ("Bi-annual audits", None, "recurring twice a year"), ("Annual", None, "recurring annually"),
     ("Current", None, "ongoing"), ("Monthlyand quarterly", None, "recurring monthly and quarterly"),
     ("twice yearly", None, "recurring twice a year"), ("", None, None), ("2024", None, None),
@@ -237,7 +240,7 @@ def test_merged_cells_split_when_leads_and_timescales_split_the_same_way() -> No
              ("Lead", "Lead One LeadTwo, DCC"), ("Timescale", "May 2031 June 2031"), ("Indicators", "One measure")]
     out = extract_commitments([row(text, cells, context="Testshire Action Plan 2030-33 | Theme | Priority")])
     assert [c.text for c in out] == ["We will do X", "Wewill do Y"]
-    assert [c.action for c in out] == ["We will do X", "We will do Y"]
+    assert [c.action for c in out] == ["We will do X", "Wewill do Y"]  # as printed
     assert [c.lead_normalised for c in out] == ["Lead One", "Lead Two, DCC"]
     assert [c.due for c in out] == ["2031-05", "2031-06"]
     assert {c.measure for c in out} == {"One measure"} and {c.foundation for c in out} == {"Care"}

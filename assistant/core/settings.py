@@ -48,6 +48,8 @@ class Relevance(BaseModel):
                                                  "council is about all its passages.")
     acronym_words: float = Field(0.5, description="Found in what an acronym in the passage stands for.")
     expansion_words: float = Field(0.25, description="Weight of words added to a question by acronym expansion.")
+    intent_words: float = Field(0.3, description="Weight of a question's words that say what kind of answer is "
+                                                 "wanted (number, share, change) rather than what it is about.")
     follow_up_words: float = Field(0.5, description="Weight of words a follow-up carries from the turn before.")
     no_figure_factor: float = Field(0.85, description="Relevance kept by a passage with no figure, when an amount is "
                                                       "asked.")

@@ -95,8 +95,8 @@ having he her here hers him his how however i if in into is it its itself just l
 most much must my no nor not now of off on once only or other our ours out over own per please same say said
 says she should show so some such tell than that the their theirs them then there these they this those through
 to too under until up upon us very via was we were what whats when where which while who whom whose why will
-with would you your yours happen happened happening change changed changes stand mean means meaning
-go goes going went gone get gets got getting come comes came coming big previous previously versus share
+with would you your yours happen happened happening stand mean means meaning
+go goes going went gone get gets got getting come comes came coming big previous previously
 """.split())
 
 

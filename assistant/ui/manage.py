@@ -173,7 +173,7 @@ def edit_details_form(bot: Assistant, d: DocumentRecord) -> None:
         left, right = st.columns(2)
         values["organisation"] = left.text_input("Organisation", value=shown["organisation"], key=f"org-{k}",
                                                  max_chars=catalog.MAX_FIELD_CHARS,
-                                                 placeholder="e.g. Dundee City Council")
+                                                 placeholder="e.g. Riverford Borough Council")
         values["published"] = right.text_input("Published", value=shown["published"], key=f"published-{k}",
                                                placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
                                                help="The publication date: a year (2024), a month (2024-06) or "

@@ -24,15 +24,6 @@ USER_AVATAR = ":material/person:"
 BOT_AVATAR = ":material/menu_book:"
 
 
-# Shown to every new user: generic questions the current corpus can answer.
-EXAMPLE_QUESTIONS: tuple[str, ...] = (
-    "What happened to external residential numbers?",
-    "Who leads the edge of care offer and by when?",
-    "How much does an in-house foster parent cost?",
-    "How did the number of children in Kinship Care change?",
-)
-
-
 @st.cache_resource(show_spinner=False)
 def page_icon() -> Any:
     """The favicon, drawn here: a material or emoji icon makes the browser fetch it from a CDN."""
@@ -120,3 +111,11 @@ def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
         chat = ChatSession(bot.conversation())
         st.session_state[key] = chat
     return chat
+
+
+def example_questions(bot: Assistant) -> list[str]:
+    """Questions to try, made from the library's own contents; none when they cannot be read."""
+    try:
+        return bot.example_questions()
+    except AssistantError:
+        return []

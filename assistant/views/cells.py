@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from ..core.text import clean_inline
 from ..core.types import Passage
 
-# "We will", also glued ("Wewill") as some exports write it.
-WE_WILL = re.compile(r"We\s?will\b")
+# A plan's own promise: "We will …".
+WE_WILL = re.compile(r"\bWe\s+will\b")
 
 
 _ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [

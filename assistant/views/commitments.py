@@ -7,16 +7,16 @@ files, so every offset is the one the citations use):
   ("Action", "Actions"), usually with a lead, a timescale and a measure or indicator,
   and often a foundation/theme and a priority carried down from the row above;
 * **"We will …" statements** — sentences that start with "We will" (or the glued
-  "Wewill" of some exports) in paragraphs, list items and fragments.
+  and in paragraphs, list items and fragments.
 
 Each `Commitment` keeps the exact span it came from: `text == document_text[char_start:char_end]`.
 A row whose action cell holds several actions run together with double spaces
-("We will sustain …  Wewill report on …") is split into one commitment per action when
+("We will sustain …  We will report on …") is split into one commitment per action when
 its lead or timescale cell splits into the same number of parts; the span is then that
 action's part of the cell. Otherwise a row is one commitment and its span is the row.
 
 Timescales are normalised into `due` ("March2021" -> "2021-03") or `recurrence`
-("¼ audits" -> "recurring quarterly", "Current" -> "ongoing"); leads into
+("Quarterly audits" -> "recurring quarterly", "Current" -> "ongoing"); leads into
 `lead_normalised` ("SeniorManager DCC" -> "Senior Manager, DCC").
 
 Entry points: `extract_commitments(passages)`, `search_commitments(...)`, and
@@ -53,7 +53,7 @@ _PLAN_WORD = re.compile(r"\b(?:plan|promise|strategy|pledge|charter|compact|cove
 
 # Where a statement may start: the start of a segment, after a sentence end, after a list bullet.
 _STATEMENT_START = re.compile(
-    r"(?:^|(?<=[\n\t])|(?<=[.!?;:]\s)|(?<=[.!?;:][\"'’”)]\s)|(?<=\s\s))[ \t\u00a0]*(?:[-*•·▪➤][ \t]+)?(We\s?will\b)")
+    r"(?:^|(?<=[\n\t])|(?<=[.!?;:]\s)|(?<=[.!?;:][\"'’”)]\s)|(?<=\s\s))[ \t\u00a0]*(?:[-*•·▪➤][ \t]+)?(We\s+will\b)")
 
 
 _NUMBER_ONLY = re.compile(r"^\d{1,2}[.)]?$")
@@ -244,7 +244,7 @@ def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
 def statement_spans(text: str) -> list[tuple[int, int]]:
     """Spans (relative to `text`) of the "We will …" statements in a piece of prose.
 
-    A statement starts with "We will"/"Wewill" at the start of a line or cell, after a
+    A statement starts with "We will" at the start of a line or cell, after a
     sentence end, or after a double space; it ends at its sentence's end, at the next
     statement, or at a line break before a line that starts afresh (a capital, a digit or
     a bullet), since plans often list one statement per line without full stops.

@@ -16,8 +16,9 @@ row) plus the offsets of the number itself (`value_start`, `value_end`).
 
 `build_series(values)` links the values of one measure into a `Series`: first the
 values read together (one change phrase, one table row), then, across reports of the
-same place (the first word of the organisation: "Dundee City Council" and "Dundee …
-Integration Joint Board" are both "dundee"), series whose measure labels match. Labels
+same place (the place each report's organisation is named after, `DocumentRecord.place`:
+a city council and the health board named after the same city share it), series whose
+measure labels match. Labels
 are compared by stemmed content words weighted by rarity (weighted Jaccard), with the
 numbers in a label required to agree ("SCQF Level 4" is not "SCQF Level 5"), values
 at the same period required not to contradict each other, and a shared value (one

@@ -1,6 +1,6 @@
 """Dates, periods and schedules as council reports write them (pure helpers).
 
-Shared by `commitments` (timescales such as "March2021", "¼ audits", "Current") and
+Shared by `commitments` (timescales such as "March2021", "Quarterly audits", "Current") and
 `figures` (periods such as "2020-21", "July 2020", "2024 Target"). Nothing here knows
 about any particular report.
 """
@@ -31,14 +31,14 @@ _MONTH_YEAR = re.compile(
 _YEAR_ONLY = re.compile(rf"^\s*({YEAR_RE})(?:\s*[-/–]\s*((?:19|20)\d\d|\d\d))?\s*$")
 
 
-# Frequencies, in the order a reader would list them; "¼" is how some plans write "quarterly".
+# Frequencies, in the order a reader would list them.
 _FREQUENCIES: list[tuple[str, str]] = [
     (r"daily", "daily"),
     (r"weekly", "weekly"),
     (r"fortnightly", "fortnightly"),
     (r"bi-?monthly", "every two months"),
     (r"(?<!bi-)(?<!bi)monthly", "monthly"),
-    (r"quarterly|¼|\bquarter(?:s)?\b", "quarterly"),
+    (r"quarterly|\bquarter(?:s)?\b", "quarterly"),
     (r"bi-?annual(?:ly)?|twice[- ]a[- ]year|twice[- ]yearly|six[- ]monthly|half[- ]yearly|biannual", "twice a year"),
     (r"(?<!bi-)(?<!bi)\bannual(?:ly)?\b|\byearly\b|once a year|every year", "annually"),
 ]
@@ -71,7 +71,7 @@ def parse_due(text: str) -> str | None:
 def parse_recurrence(text: str) -> str | None:
     """What a timescale that is not a date says: "recurring quarterly", "ongoing", or None.
 
-    "¼ audits" -> "recurring quarterly"; "Bi-annual audits" -> "recurring twice a year";
+    "Quarterly audits" -> "recurring quarterly"; "Bi-annual audits" -> "recurring twice a year";
     "Annual" -> "recurring annually"; "Monthlyand quarterly" -> "recurring monthly and quarterly";
     "Current" -> "ongoing".
     """
