@@ -18,16 +18,14 @@ from .passages import split_document
 _EMBED_KEYS = ("section", "context")
 
 
-# The code that decides what a passage is: readers, layout, splitter, glossary and the shared text helpers.
-_PASSAGE_CODE = ("ingest/readers/__init__.py", "ingest/readers/extracted.py", "ingest/readers/clean.py", "ingest/readers/pdf.py",
-                 "ingest/readers/docx.py", "ingest/readers/html.py", "ingest/layout.py", "ingest/passages.py",
-                 "ingest/glossary.py", "core/text.py")
+# The code that decides what a passage is: every reader, the layout, splitter and glossary, and the text helpers.
+_PASSAGE_CODE = ("ingest/readers/*.py", "ingest/layout.py", "ingest/passages.py", "ingest/glossary.py", "core/text.py")
 
 
 def pipeline_signature(settings: Settings) -> str:
     """Changes whenever passages would come out differently: splitter code, passage size, model."""
     package = Path(__file__).resolve().parent.parent
-    code = b"".join((package / name).read_bytes() for name in _PASSAGE_CODE)
+    code = b"".join(path.read_bytes() for pattern in _PASSAGE_CODE for path in sorted(package.glob(pattern)))
     backend = "" if settings.embed_backend == "torch" else "+onnx-int8"
     model = f"{Path(settings.model_path).name}{backend}"
     return file_hash(code + f"|{INDEX_VERSION}|{settings.max_passage_chars}|{model}".encode())[:16]

@@ -10,7 +10,8 @@ The splitter (ingest/passages.py) finds structure in plain text, so each reader 
 in that form: blank lines between blocks, markdown `#` headings, `- ` list items, and
 tables as one tab-separated line per row with the header row first.
 
-One module per format: `pdf` (pypdf, laid out from text positions), `docx` (python-docx)
+One module per format: `pdf` (PDFium through pypdfium2, laid out from text positions; its
+helpers are the `pdf_*` modules), `docx` (python-docx)
 and `html` (BeautifulSoup); `clean` holds the clean-up they share. Text and Markdown files
 are their own text, decoded here. The heavy libraries load only when a file needs them.
 

@@ -1,297 +1,350 @@
-"""PDF (pypdf): each page laid out from the positions of its text runs.
+"""PDF (pypdfium2, i.e. PDFium): each page laid out from the positions of its text.
 
-Paragraphs and headings (a change of font size or a wider gap) are separated by blank
-lines and table cells by tabs. Whenever that layout disagrees with pypdf's plain extraction
-(missing or glued words, two-column pages) the plain text is used for the page instead.
-Pages are joined with a blank line; `pages[n - 1]` is the offset where page n starts.
+The text is what citations index into, so it is written in the layout the splitter reads
+(ingest/passages.py):
+
+* **Lines** are rebuilt from positions: runs of text that overlap vertically are one line,
+  read left to right. A gap of about a word is a space; a wide gap (wide for the font size
+  and for the line's own word gaps) is a column gap.
+* **Blocks**: a blank line where the gap above a line is clearly wider than the line spacing,
+  or where the font size changes (a heading).
+* **Columns and tables**: consecutive lines whose column gaps line up form a region. Prose
+  columns side by side (a two-column page) are read column by column. Anything else is a
+  table: each row is rebuilt as one tab-separated line, the fragments of a cell that wraps
+  over several lines joined with spaces, header row first. Where a row ends is read from the
+  layout: a wider gap than the line spacing inside rows, or text starting again in the first
+  column after lines where only other columns went on.
+* **Footnote marks**: superscript (smaller, raised) digits are written as ¹²³… and subscript
+  digits as ₁₂₃…, so that "38¹" can never be read as 381.
+* **Running headers and footers** (the same line at the top or bottom of most pages, page
+  numbers) are dropped; `read_pdf` says which lines went.
+* **Title**: the PDF's /Title when it looks like a title (not a file name, a date or a number),
+  else the largest-font line or lines at the top of page 1, else "".
+
+Pages are joined with a blank line; `pages[n - 1]` is the offset where page n starts. The
+same bytes always give the same text. Every failure is an `UnreadableDocument` that says what
+to do; a page that cannot be read is left empty and the others are kept.
+
+The work is split by stage: `pdf_runs` (PDFium: the runs of text on a page, and its rules),
+`pdf_lines` (runs into lines and chunks), `pdf_layout` (lines into blocks, columns and table
+regions) and `pdf_tables` (a table region as rows); this module opens the file, drops running
+headers and footers, finds the title and puts the pages together.
+
+Speed: PDFium builds each page's character list in C. Python takes the page's text in one
+call and its lines' rectangles (one per text object) a line at a time, finds which characters
+each rectangle holds by counting rectangles over prefixes of the line, and looks at single
+characters only inside a text object that has wide gaps in it.
 """
 
 from __future__ import annotations
 
-import io
-import logging
+import math
 import re
 import statistics
-import warnings
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.errors import UnreadableDocument
-from .clean import MARKER, clean_text, tidy_lines
+from .clean import clean_text, tidy_lines
 from .extracted import Extracted
-
-# pypdf reports every quirk of a damaged file through `logging`; the reader turns what
-# matters into an UnreadableDocument, so the rest is noise (unless someone configured it).
-if logging.getLogger("pypdf").level == logging.NOTSET:
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-
+from .pdf_layout import page_text
+from .pdf_lines import MIN_TEXT_CHARS, read_page
+from .pdf_runs import Line, Page
 
 PAGE_JOIN = "\n\n"
 
+DAMAGED = "is damaged (truncated or corrupt): download it again"
+ENCRYPTED = "is encrypted (password-protected); save an unprotected copy and add that"
+SCANNED = "has no text layer (a scan?): run OCR on it first"
 
-COL = "\x1f"  # column gap inside a PDF line, before it becomes a tab or a space
+# PDFium is not thread-safe: one document at a time per process.
+_LOCK = threading.Lock()
 
 
-_MIN_PAGE_CHARS = 10  # a page with fewer letters and digits than this has no text layer
+@dataclass
+class PdfReading:
+    """What `read_pdf` found: the extracted text, and what was left out of it."""
+
+    extracted: Extracted
+    furniture: list[str] = field(default_factory=list)  # running header/footer lines dropped (one per page it was on)
+    failed_pages: list[int] = field(default_factory=list)  # 1-based numbers of pages that could not be read
 
 
 def extract_pdf(source: str, data: bytes) -> Extracted:
-    corrupt = UnreadableDocument(source, "is not a readable PDF (truncated or corrupt)")
+    """The citable text of a PDF, the offset where each page starts, and its title."""
+    return read_pdf(source, data).extracted
+
+
+def read_pdf(source: str, data: bytes) -> PdfReading:
+    """`extract_pdf` with a record of the running headers and footers dropped and the pages that failed."""
+    try:
+        data = bytes(data)
+    except Exception as exc:
+        raise UnreadableDocument(source, DAMAGED) from exc
     if b"%PDF-" not in data[:1024]:
-        raise corrupt
+        raise UnreadableDocument(source, DAMAGED)
     if b"%%EOF" not in data[-4096:]:
-        raise corrupt  # cut short (an interrupted download): pages at the end would be silently missing
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reader = _open_pdf(source, data, corrupt)
+        raise UnreadableDocument(source, DAMAGED)  # cut short: pages at the end would be silently missing
+    with _LOCK:
         try:
-            pages = list(reader.pages)
-        except Exception as exc:
-            raise corrupt from exc
-        if not pages:
-            raise corrupt
-        texts: list[str] = []
-        failed = 0
-        for page in pages:
+            return _read(source, data)
+        except UnreadableDocument:
+            raise
+        except Exception as exc:  # no library error escapes
+            raise UnreadableDocument(source, DAMAGED) from exc
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+def _read(source: str, data: bytes) -> PdfReading:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise UnreadableDocument(source, ENCRYPTED) from exc
+        raise UnreadableDocument(source, DAMAGED) from exc
+    try:
+        pages: list[Page | None] = []
+        failed: list[int] = []
+        for i in range(len(doc)):
             try:
-                texts.append(pdf_page_text(page))
+                pages.append(read_page(doc, i))
             except Exception:  # one damaged page: keep the others
-                failed += 1
-                texts.append("")
-    if all(_letters(t) < _MIN_PAGE_CHARS for t in texts):
-        if failed:
-            raise corrupt
-        raise UnreadableDocument(source, "has no text layer (scanned PDF?); run OCR on it first")
+                pages.append(None)
+                failed.append(i + 1)
+        meta_title = _metadata_title(doc)
+    finally:
+        doc.close()
+    if not pages:
+        raise UnreadableDocument(source, DAMAGED)
+    letters = sum(p.letters for p in pages if p is not None)
+    if letters < MIN_TEXT_CHARS:
+        raise UnreadableDocument(source, DAMAGED if failed else SCANNED)
+    try:
+        furniture = _drop_furniture(pages)
+    except Exception:  # keep every line rather than lose the document
+        furniture = []
+    texts = [_page_text(p) for p in pages]
     offsets, pos = [], 0
     for t in texts:
         offsets.append(pos)
         pos += len(t) + len(PAGE_JOIN)
-    return Extracted(PAGE_JOIN.join(texts), offsets)
-
-
-def _open_pdf(source: str, data: bytes, corrupt: UnreadableDocument) -> Any:
-    import pypdf
-
-    encrypted = UnreadableDocument(source, "is encrypted; save an unencrypted copy")
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-    except Exception as exc:
-        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise encrypted from exc
-        raise corrupt from exc
-    try:
-        is_encrypted = reader.is_encrypted
-    except Exception as exc:
-        raise corrupt from exc
-    if is_encrypted:
-        try:
-            opened = reader.decrypt("")
-        except Exception as exc:  # e.g. AES without a crypto library: cannot open it either way
-            raise encrypted from exc
-        if opened == pypdf.PasswordType.NOT_DECRYPTED:
-            raise encrypted
-    return reader
-
-
-def _letters(text: str) -> int:
-    return sum(c.isalnum() for c in text)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-def pdf_page_text(page: Any) -> str:
-    """One page's text: laid out from positions when that keeps pypdf's words, else pypdf's plain text."""
-    try:
-        plain: str | None = tidy_lines(clean_text(page.extract_text() or "").replace("\t", " ")).strip("\n")
+        title = meta_title if _looks_like_title(meta_title) else _title_from_page(pages)
     except Exception:
-        plain = None
+        title = ""
+    return PdfReading(Extracted(PAGE_JOIN.join(texts), offsets, title), furniture, failed)
+
+
+def _page_text(page: Page | None) -> str:
+    """The page laid out; should the layout fail on it, its lines as they are (the text is kept)."""
+    if page is None:
+        return ""
     try:
-        laid_out = _layout_page(page)
-    except Exception:  # a damaged page, or the layout internals of this pypdf version differ
-        laid_out = None
-    if plain is None:
-        if laid_out is None:
-            raise UnreadableDocument("", "page text cannot be extracted")
-        return laid_out
-    if laid_out is None or not _same_words(laid_out, plain):
-        return plain
-    return laid_out
+        return page_text(page)
+    except Exception:
+        return tidy_lines("\n".join(ln.text for ln in page.lines)).strip("\n")
 
 
-def _same_words(laid_out: str, plain: str) -> bool:
-    """True when the laid-out text has (nearly) the words of the plain text: none lost, none glued."""
-    a, b = _words(laid_out), _words(plain)
-    if not b:
-        return not a
-    if len(a) < 0.97 * len(b):
+def _metadata_title(doc: Any) -> str:
+    try:
+        return one_line(doc.get_metadata_value("Title") or "")
+    except Exception:
+        return ""
+
+
+def one_line(text: str) -> str:
+    return " ".join(clean_text(text).split())
+
+
+# --- running headers and footers -------------------------------------------------------------------
+
+
+_PAGE_NO_RE = re.compile(
+    r"^(?:(?:page|p\.|pg\.?)\s*[|:.\-–]?\s*)?[-–(]?\s*(?:\d{1,3}|[ivxlc]{1,6})\s*[-–)]?"
+    r"(?:\s*(?:of|/|\|)\s*\d{1,4})?(?:\s*[|:.\-–]?\s*page)?$",
+    re.IGNORECASE,
+)
+_ZONE = 0.14  # running headers and footers sit in the top and bottom 14% of a page
+
+
+def _is_page_number(text: str) -> bool:
+    return bool(_PAGE_NO_RE.match(text.strip()))
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def _drop_furniture(pages: list[Page | None]) -> list[str]:
+    """Mark running headers and footers (and page numbers) at the top and bottom of pages; returns their text.
+
+    Only lines set apart from the body by a wider gap, within the top or bottom 14% of a page,
+    are looked at. Such a line is furniture when it is a page number; when the same line (at the
+    same size) is there on at least 30% of the pages (left and right pages may differ), any numbers
+    in it counting with the pages; when lines starting with the same three words sit at the same
+    height on that many pages (a footer naming each chapter: "Plan 2040 | Housing   12"); or when
+    it sits, at the same size, exactly where such a line sits on other pages (a header naming the
+    chapter, on the pages facing the document's own running header).
+    """
+    candidates: list[tuple[int, Line, tuple[str, str, int], tuple[str, str, int]]] = []
+    seen: dict[tuple[str, str, int], dict[int, str]] = {}
+    seen_start: dict[tuple[str, str, int], set[int]] = {}
+    live = [(n, p) for n, p in enumerate(pages) if p is not None and p.lines]
+    for n, page in live:
+        height = max(page.top - page.bottom, 1.0)
+        for zone in ("top", "bottom"):
+            for ln in _edge_lines(page.lines, zone == "top"):
+                inside = ln.hi >= page.top - _ZONE * height if zone == "top" else ln.lo <= page.bottom + _ZONE * height
+                if not inside:
+                    continue
+                words = _furniture_key(ln.text).split()
+                key = (zone, " ".join(words), round(ln.size))
+                first = ln.text.lower().split()[:3]
+                start = (zone, " ".join(first), round(ln.size)) if len(words) > 3 else key
+                candidates.append((n, ln, key, start))
+                seen.setdefault(key, {})[n] = ln.text
+                seen_start.setdefault(start, set()).add(n)
+    need = max(2, math.ceil(0.3 * len(live)))  # headers that differ on left and right pages are on half of them
+    heights: dict[tuple[str, str, int], list[float]] = {}
+    for _, ln, _, start in candidates:
+        heights.setdefault(start, []).append(ln.base)
+    dropped: list[str] = []
+    counts: dict[tuple[str, str, int], bool] = {}
+    for n, ln, key, start in candidates:
+        if ln.furniture:
+            continue
+        if key not in counts:
+            counts[key] = len(seen[key]) >= need and _counts_with_pages(seen[key])
+        repeated = counts[key]
+        same_place = len(seen_start[start]) >= need and abs(ln.base - statistics.median(heights[start])) <= 4.0
+        if _is_page_number(ln.text) or repeated or same_place:
+            ln.furniture = True
+            dropped.append(ln.text)
+    # A running header that names the chapter sits where the document's running header sits.
+    slots: dict[tuple[str, int], set[int]] = {}
+    for n, ln, key, _ in candidates:
+        if ln.furniture and not _is_page_number(ln.text):
+            slots.setdefault((key[0], key[2]), set()).add(round(ln.base))
+    for n, ln, key, _ in candidates:
+        if not ln.furniture and any(abs(round(ln.base) - y) <= 2 for y in slots.get((key[0], key[2]), ())):
+            ln.furniture = True
+            dropped.append(ln.text)
+    for _, page in live:
+        page.lines = [ln for ln in page.lines if not ln.furniture]
+    return dropped
+
+
+def _counts_with_pages(texts: dict[int, str]) -> bool:
+    """The same line on several pages: identical, or identical but for a number at its start or end
+    that goes up with the page ("Annual Report 2023 | 5"; not "Item 4: Reports" over "Item 5: Reports")."""
+    if len(set(texts.values())) == 1:
+        return True
+    for pattern in (r"^(.*?)[\s|:.\-–]*(\d+)\s*$", r"^\s*(\d+)[\s|:.\-–]*(.*)$"):
+        rest, offsets = set(), set()
+        for n, t in texts.items():
+            m = re.match(pattern, t)
+            if not m:
+                break
+            words, number = (m.group(1), m.group(2)) if pattern.startswith("^(.*?)") else (m.group(2), m.group(1))
+            rest.add(words.lower())
+            offsets.add(int(number) - n)
+        else:
+            if len(rest) == 1 and len(offsets) == 1:
+                return True
+    return False
+
+
+def _edge_lines(lines: list[Line], top: bool) -> list[Line]:
+    """The lines at the top (or bottom) of a page that a wider gap than the line spacing separates
+    from the body, and a page number standing apart among the three lines at the edge. A table's
+    header row starting the page, or its last row ending it, is not one of them: the row next to it
+    shares its columns."""
+    seq = lines if top else lines[::-1]
+    if len(seq) < 2:
+        return []
+    big = [abs(a.base - b.base) > 1.3 * max(a.size, b.size) for a, b in zip(seq[:3], seq[1:4])]
+    if True not in big:
+        return []
+    first = big.index(True)
+    out = seq[:first + 1]
+    body = seq[first + 1]
+    if len(body.chunks) >= 2:
+        shared = sum(any(min(c.x1, d.x1) - max(c.x0, d.x0) > 0 for d in body.chunks) for ln in out for c in ln.chunks)
+        if shared >= 2:
+            return []  # a table's header row repeated at the top of the page, or its last row at the bottom
+    out += [seq[i] for i in range(first + 1, len(big)) if big[i] and _is_page_number(seq[i].text)]
+    return out
+
+
+# --- title --------------------------------------------------------------------------------------------
+
+
+_FILE_NAME_RE = re.compile(
+    r"\.[A-Za-z][A-Za-z0-9]{1,6}$|^microsoft (?:word|excel|powerpoint) - |^[a-z]:\\|[\\]", re.IGNORECASE)
+_GENERIC_TITLES = {"untitled", "untitled document", "document", "no title", "powerpoint presentation", "title",
+                   "microsoft word document", "word document", "pdf document", "slide 1"}
+_MEMO_RE = re.compile(
+    r"^(?:from|to|cc|bcc|date|subject|re|ref|our ref|your ref|item(?:\s+no\.?)?|agenda item|report (?:of|by|to)|"
+    r"contact|tel|telephone|email|e-mail|author)\b\s*[:.\-]?", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://|www\.|\S+@\S+\.\w|\.(?:gov|org|com|net)(?:\.\w\w)?(?:/|\b)", re.IGNORECASE)
+
+
+def _looks_like_title(text: str) -> bool:
+    t = one_line(text)
+    if not t or len(t) > 250:
         return False
-    known = set(b)
-    strange = sum(w not in known for w in a)
-    return strange <= len(a) // 400
+    low = t.lower()
+    if low in _GENERIC_TITLES or _FILE_NAME_RE.search(t) or ("_" in t and " " not in t):
+        return False
+    if _MEMO_RE.match(t) or _URL_RE.search(t) or _is_page_number(t):
+        return False
+    return len(re.findall(r"[^\W\d_]{2,}", t)) >= 2
 
 
-def _layout_page(page: Any) -> str | None:
-    """Lines of the page from the positions of its text runs, with blank lines and column gaps.
-
-    Uses the text-run positions that pypdf's own layout mode computes (tx, ty, the x where
-    each run ends, font height); returns None where that is not available. pypdf has no public
-    API for these positions, so its private layout module is used here and only here (the
-    version is capped in pyproject.toml, and any failure falls back to the plain text).
-    """
-    from pypdf._text_extraction import _layout_mode
-    from pypdf.generic import ArrayObject, ContentStream, StreamObject
-
-    contents = page.get("/Contents")
-    if contents is not None:
-        contents = contents.get_object()
-    if not isinstance(contents, (ArrayObject, StreamObject)):
+def _title_from_page(pages: list[Page | None]) -> str:
+    """The largest-font line (or lines, when it wraps) at the top of the first page with text."""
+    page = next((p for p in pages if p is not None and p.lines), None)
+    if page is None:
         return ""
-    fonts = page._layout_mode_fonts()
-    ops = iter(ContentStream(contents, page.pdf, "bytes").operations)
-    groups = _layout_mode.text_show_operations(ops, fonts, True, None)
-    if not groups:
+    body = _body_size(pages)
+    height = max(page.top - page.bottom, 1.0)
+    near_top = [ln for ln in page.lines if ln.base >= page.top - 0.5 * height]
+    fit = [ln for ln in near_top if _title_line(ln.text)]
+    if not fit:
         return ""
-    by_y = _layout_mode.y_coordinate_groups(groups, None)
-    lines: list[tuple[float, float, str]] = []  # (y, font height, text with COL marks)
-    for y, runs in by_y.items():
-        text, height = _join_runs(runs)
-        if text.strip():
-            lines.append((float(y), height, text))
-    if not lines:
+    biggest = max(ln.size for ln in fit)
+    if biggest < 1.15 * body:
         return ""
-    if _looks_multi_column(lines):
-        return None  # two columns side by side: pypdf's plain text follows the reading order better
-    return _page_from_lines(lines)
+    k = next(k for k, ln in enumerate(near_top) if ln in fit and ln.size >= biggest - 0.01)
+    picked = [near_top[k]]
+    for ln in near_top[k + 1:k + 4]:
+        prev = picked[-1]
+        if abs(ln.size - biggest) > 0.05 * biggest or prev.base - ln.base > 1.8 * biggest or ln not in fit:
+            break
+        picked.append(ln)
+    title = " ".join(ln.text.replace("\t", " ") for ln in picked)
+    return one_line(title)[:200]
 
 
-_GLUE_EM = 0.12  # a narrower gap is inside a word (kerning, one run per letter)
+def _title_line(text: str) -> bool:
+    t = text.strip()
+    if _MEMO_RE.match(t) or _URL_RE.search(t) or _is_page_number(t):
+        return False
+    return len(re.findall(r"[^\W\d_]{2,}", t)) >= 1
 
 
-_SPACE_EM = 0.28  # about one space, for the spaces pypdf writes inside a run
-
-
-_COLUMN_EM = 0.8  # a gap this wide may be a column gap ...
-
-
-_COLUMN_RATIO = 1.8  # ... when it is also this much wider than the line's word spacing
-
-
-def _join_runs(runs: list[dict[str, Any]]) -> tuple[str, float]:
-    """The runs of one line, left to right: no space inside words, a space between words, COL between columns."""
-    tokens: list[tuple[float, str]] = []  # (gap before the word, in ems; the word)
-    prev: dict[str, Any] | None = None
+def _body_size(pages: list[Page | None]) -> float:
     weights: dict[float, int] = {}
-    for run in sorted(runs, key=lambda r: (r["tx"], r["displaced_tx"])):
-        text = clean_text(run["text"]).replace("\n", " ").replace("\t", " ")
-        if not text.strip():
+    for p in pages:
+        if p is None:
             continue
-        height = float(run["font_height"] or run["font_size"] or 0)
-        weights[height] = weights.get(height, 0) + len(text.strip())
-        gap = 0.0
-        if prev is not None:
-            em = max(height, float(prev["font_height"] or prev["font_size"] or 0)) or 10.0
-            if text.strip() == clean_text(prev["text"]).strip() and abs(run["tx"] - prev["tx"]) < 0.5 * em:
-                continue  # the same text drawn twice, slightly offset (fake bold or a shadow)
-            gap = max(run["tx"] - _run_end(prev), 0.0) / em
-        for i, m in enumerate(re.finditer(r"( *)([^ ]+)", text)):
-            spaces = len(m.group(1)) * _SPACE_EM
-            tokens.append(((gap + spaces) if i == 0 else spaces, m.group(2)))
-        prev = run
-    height = max(weights, key=lambda h: (weights[h], h)) if weights else 0.0
-    return _line_text(tokens), height
-
-
-def _line_text(tokens: list[tuple[float, str]]) -> str:
-    """Words joined by spaces; COL where a gap is a column gap rather than (stretched) word spacing."""
-    if not tokens:
-        return ""
-    gaps = [g for g, _ in tokens[1:] if g >= _GLUE_EM]
-    narrow = [g for g in gaps if g < _COLUMN_EM]
-    if narrow:
-        usual = statistics.median(narrow)
-        wide = max(_COLUMN_EM, _COLUMN_RATIO * usual)
-    elif gaps:
-        words = [w for _, w in tokens]
-        numeric = sum(any(c.isdigit() for c in w) for w in words)
-        stretched = max(gaps) <= 1.5 * min(gaps) and len(words) >= 3 and numeric * 4 <= len(words)
-        wide = float("inf") if stretched else _COLUMN_EM  # a justified line spread wide vs. cells
-    else:
-        wide = float("inf")
-    parts = [tokens[0][1]]
-    for g, w in tokens[1:]:
-        parts.append((COL if g >= wide else " " if g >= _GLUE_EM else "") + w)
-    return "".join(parts)
-
-
-def _run_end(run: dict[str, Any]) -> float:
-    """Where a run of text ends: pypdf's figure, unless that makes its letters implausibly wide or narrow.
-
-    Without width tables (the standard 14 fonts) pypdf can put the end of a run far to the
-    right, which would glue it to the next cell; then half an em per character is closer.
-    """
-    chars = len(run["text"].strip())
-    em = float(run["font_height"] or run["font_size"] or 0)
-    width = run["displaced_tx"] - run["tx"]
-    if chars and em and not 0.25 <= width / (chars * em) <= 0.85:
-        return run["tx"] + 0.5 * em * len(run["text"].rstrip())
-    return run["displaced_tx"]
-
-
-def _looks_multi_column(lines: list[tuple[float, float, str]]) -> bool:
-    """Most lines are two long runs of prose side by side: a two-column page, not a table."""
-    prose_pairs = 0
-    for _, _, text in lines:
-        cells = text.split(COL)
-        if len(cells) == 2 and all(len(c) >= 25 and len(c.split()) >= 4 for c in cells):
-            prose_pairs += 1
-    return prose_pairs >= 3 and prose_pairs * 3 >= len(lines)
-
-
-def _page_from_lines(lines: list[tuple[float, float, str]]) -> str:
-    """Page text: a blank line where the gap above a line is wider than usual or the font size changes."""
-    spacing = []  # line spacing as a multiple of the font height, between lines of one size
-    for (y0, h0, _), (y1, h1, _) in zip(lines, lines[1:]):
-        dy = abs(y0 - y1)
-        if h1 and abs(h1 - h0) <= 0.1 * h1 and dy <= 2.5 * h1:
-            spacing.append(dy / h1)
-    ratio = statistics.median(spacing) if spacing else 1.25
-    out: list[str] = []
-    prev: tuple[float, float, str] | None = None
-    for line in lines:
-        y, height, text = line
-        if prev is not None:
-            dy = abs(prev[0] - y)
-            usual = ratio * (max(height, prev[1]) or 10.0)
-            new_size = height and prev[1] and abs(height - prev[1]) > 0.12 * max(height, prev[1])
-            both_rows = COL in text and COL in prev[2]
-            if not both_rows and (dy > 1.3 * usual or new_size):
-                out.append("")
-        out.append(text)
-        prev = line
-    return _columns_to_tabs(out)
-
-
-_MARKER_COL = re.compile(rf"^({MARKER}){COL}")
-
-
-def _columns_to_tabs(lines: list[str]) -> str:
-    """Runs of rows with column gaps become tab-separated table rows; a lone two-part line keeps spaces."""
-    out = [_MARKER_COL.sub(r"\1 ", ln) for ln in lines]  # the gap after "4.6.1" or "•" is indentation
-    i = 0
-    while i < len(out):
-        if COL not in out[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(out) and COL in out[j]:
-            j += 1
-        table = (j - i) >= 2 or out[i].count(COL) >= 2
-        for k in range(i, j):
-            if table:
-                out[k] = out[k].replace(COL, "\t")
-            else:  # "Total spend   £10,000" stays a space-aligned row; words spread apart are just words
-                last = out[k].rsplit(COL, 1)[-1]
-                out[k] = out[k].replace(COL, "   " if re.search(r"\d", last) else " ")
-        i = j
-    return tidy_lines("\n".join(out)).strip("\n")
+        for ln in p.lines:
+            key = round(ln.size * 2) / 2
+            weights[key] = weights.get(key, 0) + len(ln.text)
+    return max(weights, key=lambda k: (weights[k], -k)) if weights else 10.0
