@@ -108,7 +108,9 @@ class Assistant:
                 # Words that name the library's places and bodies: a follow-up keeps the place it is about.
                 self._scope = frozenset(content_terms(" ".join(f"{d.organisation or ''} {d.place or ''}"
                                                                for d in index.documents.values())))
-                self._terms = TermCache(self._glossary, self.settings.relevance)
+                width = self.settings.retrieval.neighbour_width
+                self._terms = TermCache(self._glossary, self.settings.relevance,
+                                        lambda p: [index.passages[pid] for pid in index.neighbours(p.id, width)])
                 self._retriever = Retriever(index, self.embedder)
             return self._index
 

@@ -106,7 +106,8 @@ def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Qu
         return idf(df.get(t, 0), n_passages) if df.get(t) else max_idf
 
     asked_for = set(content_terms(intent_of(text)))  # "share", "number", "change": what kind of answer, not of what
-    terms: dict[str, float] = {t: weight(t) * (settings.intent_words if t in asked_for else 1.0) for t in own}
+    terms: dict[str, float] = {t: weight(t) * (settings.intent_words if t in asked_for else
+                                               settings.scope_words if t in scope else 1.0) for t in own}
     focus = dict(terms)
     for t in content_terms(expand):
         terms.setdefault(t, settings.expansion_words * weight(t))

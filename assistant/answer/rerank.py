@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 
 from ..core.settings import Relevance
 from ..core.text import content_terms
@@ -22,18 +23,34 @@ class TermCache:
     acronym in the passage also brings the words it stands for (at half weight).
     """
 
-    def __init__(self, glossary: Glossary | None = None, settings: Relevance | None = None) -> None:
+    def __init__(self, glossary: Glossary | None = None, settings: Relevance | None = None,
+                 neighbours: Callable[[Passage], list[Passage]] | None = None) -> None:
         self._terms: dict[str, dict[str, float]] = {}
+        self._own: dict[str, dict[str, float]] = {}
         self.glossary = glossary
         self.settings = settings or Relevance()
+        self.neighbours = neighbours  # the passages around one in its section, when the index is at hand
 
     def of(self, p: Passage) -> dict[str, float]:
+        """The passage's weighted terms, with those of its neighbours in its section at `neighbour_words`."""
         got = self._terms.get(p.id)
+        if got is None:
+            got = dict(self.own(p))
+            for other in self.neighbours(p) if self.neighbours else []:
+                for t, w in self.own(other).items():
+                    got[t] = max(got.get(t, 0.0), w * self.settings.neighbour_words)
+            self._terms[p.id] = got
+        return got
+
+    def own(self, p: Passage) -> dict[str, float]:
+        """The passage's own weighted terms: its words, headers, section, report title and issuer."""
+        got = self._own.get(p.id)
         if got is None:
             got = {}
             w = self.settings
             # A table row's column names and carried-down cells describe its values almost as its own words do.
-            parts = [(p.title, w.title_words), (f"{p.organisation or ''} {p.place or ''}", w.issuer_words),
+            parts = [(f"{p.title} {Path(p.source).stem}", w.title_words),
+                     (f"{p.organisation or ''} {p.place or ''}", w.issuer_words),
                      (p.section, w.section_words), (p.context, w.row_context_words if p.kind == "row" else w.context_words),
                      (p.text, w.text_words)]
             if self.glossary is not None:
@@ -42,7 +59,7 @@ class TermCache:
             for text, weight in parts:
                 for t in content_terms(text):
                     got[t] = max(got.get(t, 0.0), weight)
-            self._terms[p.id] = got
+            self._own[p.id] = got
         return got
 
 

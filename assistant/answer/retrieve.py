@@ -163,6 +163,12 @@ class Retriever:
         dense_map, lex_map = dict(dense), {}
         for pid, s in lexical:
             lex_map[pid] = max(lex_map.get(pid, 0.0), s)
+        # The best candidates bring their neighbours in the section: a lead-in found, its items come too.
+        settings = self.index.settings.retrieval
+        last = min(fused.values(), default=0.0)
+        for pid in sorted(fused, key=lambda x: -fused[x])[:settings.expand_top]:
+            for other in self.index.neighbours(pid, settings.neighbour_width):
+                fused.setdefault(other, last * 0.99)
         dense_map.update(self.similarities(vector, [pid for pid in fused if pid not in dense_map]))
         hits = [Hit(self.index.passages[pid], fused=score, dense=dense_map.get(pid, 0.0), lexical=lex_map.get(pid, 0.0))
                 for pid, score in fused.items() if pid in self.index.passages]

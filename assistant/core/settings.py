@@ -32,6 +32,10 @@ class Retrieval(BaseModel):
     dense_top_k: int = Field(30, description="Candidates taken from the vector store per query.")
     bm25_top_k: int = Field(30, description="Candidates taken from the BM25 keyword index per query.")
     rrf_k: int = Field(60, description="Reciprocal rank fusion constant: higher flattens the rank weighting.")
+    expand_top: int = Field(5, description="The best candidates whose neighbours in their section join the candidates "
+                                           "(a lead-in found, its list items with the figures come too).")
+    neighbour_width: int = Field(3, description="Passages on each side of a passage, in its section, that count as "
+                                                "its neighbours.")
 
 
 class Relevance(BaseModel):
@@ -43,13 +47,17 @@ class Relevance(BaseModel):
     row_context_words: float = Field(0.8, description="Found in a table row's column names or carried-down cells.")
     context_words: float = Field(0.5, description="Found in a list item's lead-in or a long paragraph's opening.")
     section_words: float = Field(0.5, description="Found in the passage's section headings.")
-    title_words: float = Field(0.3, description="Found in the report's title.")
+    title_words: float = Field(0.3, description="Found in the report's title or file name.")
     issuer_words: float = Field(1.0, description="Found in the issuing body's name or place: a question naming the "
                                                  "council is about all its passages.")
     acronym_words: float = Field(0.5, description="Found in what an acronym in the passage stands for.")
+    neighbour_words: float = Field(0.5, description="Found in a neighbouring passage of the same section: a passage "
+                                                    "is read with its section, as a reader would.")
     expansion_words: float = Field(0.25, description="Weight of words added to a question by acronym expansion.")
     intent_words: float = Field(0.3, description="Weight of a question's words that say what kind of answer is "
                                                  "wanted (number, share, change) rather than what it is about.")
+    scope_words: float = Field(0.3, description="Weight of a question's words that name a place or body of the "
+                                                "library: they choose the report, not the passage within it.")
     follow_up_words: float = Field(0.5, description="Weight of words a follow-up carries from the turn before.")
     no_figure_factor: float = Field(0.85, description="Relevance kept by a passage with no figure, when an amount is "
                                                       "asked.")

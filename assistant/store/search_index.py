@@ -96,6 +96,21 @@ class SearchIndex:
         self.documents: dict[str, DocumentRecord] = {
             source: DocumentRecord.from_dict({"source": source, **d}) for source, d in manifest["documents"].items()}
 
+    def neighbours(self, pid: str, width: int) -> list[str]:
+        """Passages next to `pid` in its report and section, nearest first (rows are in document order)."""
+        row = self.order.row_of(pid)
+        if row is None:
+            return []
+        here = self.passages[pid]
+        out = []
+        for step in range(1, width + 1):
+            for r in (row - step, row + step):
+                if 0 <= r < len(self.order) and self.row_doc[r] == self.row_doc[row]:
+                    other = self.passages[self.order[r]]
+                    if other.section == here.section:
+                        out.append(other.id)
+        return out
+
     def row_mask(self, allowed_sources: set[str]) -> Any:
         """1 for BM25 rows of the allowed documents, else 0."""
         import numpy as np
