@@ -119,7 +119,8 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
     w = cache.settings
     for h in hits:
         cov = coverage(q, cache.of(h.passage))
-        h.relevance = w.dense_weight * max(0.0, h.dense) + (1 - w.dense_weight) * cov
+        dense = w.row_dense_weight if h.passage.kind == "row" else w.dense_weight
+        h.relevance = dense * max(0.0, h.dense) + (1 - dense) * cov
         if q.wants_figure and not has_figure(h.passage.text):
             h.relevance *= w.no_figure_factor
         if not covers_periods(q, h.passage, cache):

@@ -43,6 +43,8 @@ class Relevance(BaseModel):
     rarity-weighted words it holds, each word counted by where it is found."""
 
     dense_weight: float = Field(0.5, description="Share of relevance from dense similarity; the rest is word coverage.")
+    row_dense_weight: float = Field(0.3, description="The same for a table row, whose vector is mostly its figures: "
+                                                     "its words and headers say more about what it is.")
     text_words: float = Field(1.0, description="Weight of a question word found in the passage's own text.")
     row_context_words: float = Field(0.8, description="Found in a table row's column names or carried-down cells.")
     context_words: float = Field(0.5, description="Found in a list item's lead-in or a long paragraph's opening.")

@@ -97,6 +97,8 @@ says she should show so some such tell than that the their theirs them then ther
 to too under until up upon us very via was we were what whats when where which while who whom whose why will
 with would you your yours happen happened happening stand mean means meaning
 go goes going went gone get gets got getting come comes came coming big previous previously
+among amongst across along around behind beside besides beyond despite except inside near onto outside since
+though toward towards unless whether without yet within upon whilst also already still even ever often rather
 """.split())
 
 
