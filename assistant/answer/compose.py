@@ -156,7 +156,7 @@ def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None,
         return "The passages found are about something else"
     if q.wants_figure and not has_figure(p.text):
         return "The closest passages give no figure for it"
-    return None
+    return None  # (a question for a name or a date may still be answered by the best passage's section)
 
 
 def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = None, df: dict[str, int] | None = None,

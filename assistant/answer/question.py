@@ -36,6 +36,8 @@ class Question:
     periods: tuple[frozenset[str], ...] = ()  # the periods asked about: ("2019/20" -> {2019, 2020}), ("2021" -> {2021})
     intent: str = ""  # the words that say what is asked ("how many … numbers", "what happened to"), not of what
     scope: frozenset[str] = frozenset()  # its terms that name a place or body of the library ("dorset", "council")
+    wants_person: bool = False  # "who chaired …", "who leads …": the answer names someone
+    wants_date: bool = False  # "when did …": the answer gives a date
 
     @property
     def key(self) -> dict[str, float]:
@@ -51,6 +53,9 @@ _INTENT_RE = re.compile(
     r"levels?|trends?|chang\w*|increas\w*|decreas\w*|ris(?:e|en|ing)|rose|f[ae]ll\w*|compar\w*|leads?|"
     r"timescales?|deadlines?|measured|impact)\b", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_WHO_RE = re.compile(r"^\W*who\b|\bwho (?:is|was|are|were|chair\w*|lead\w*|won|provides?|proposed|seconded|"
+                     r"signed|attended)\b", re.I)
+_WHEN_RE = re.compile(r"^\W*(?:when|by when|on what date|what date)\b|\bwhen (?:did|will|was|is|does)\b", re.I)
 
 
 _PERIOD_RE = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/–-]\s*((?:19|20)?\d\d))?\b(?![/–-]\d)")
@@ -133,8 +138,11 @@ def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Qu
         intent = intent or previous.intent
         if refers:
             focus = dict(terms)  # "who leads that?": the topic is still the previous one
+    wants_person = bool(_WHO_RE.search(text)) or (follow and previous is not None and previous.wants_person
+                                                   and not wants_figure)
+    wants_date = bool(_WHEN_RE.search(text))
     return Question(text, terms, search, follow, refers, focus, wants_figure, periods, intent,
-                    frozenset(t for t in terms if t in scope))
+                    frozenset(t for t in terms if t in scope), wants_person, wants_date)
 
 
 def unresolved_reference(q: Question, previous: "Question | None") -> bool:

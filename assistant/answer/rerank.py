@@ -96,6 +96,28 @@ def has_figure(text: str) -> bool:
     return bool(_FIGURE_RE.search(_DATE_RE.sub(" ", text)))
 
 
+# Someone named: "Cllr Hodivala", "Mrs Sally Sahin", "Peter King" (two capitalised words that are not a sentence start).
+_PERSON_RE = re.compile(r"\b(?:Cllrs?|Councillors?|Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Mayor)\.?\s+[A-Z][\w'’-]+|"
+                        r"(?<=[a-z,;:(]\s)[A-Z][a-z]+\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_DATED_RE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
+                       r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
+                       r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b", re.I)
+
+
+def names_someone(text: str) -> bool:
+    return bool(_PERSON_RE.search(text))
+
+
+def gives_date(text: str) -> bool:
+    return bool(_DATED_RE.search(text))
+
+
+def answers_kind(q: Question, p: Passage) -> bool:
+    """The passage holds the kind of thing the question asks for: a figure, someone's name, a date."""
+    return ((not q.wants_figure or has_figure(p.text)) and (not q.wants_person or names_someone(p.text))
+            and (not q.wants_date or gives_date(p.text)))
+
+
 def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:
     """The passage (its words, headers, section, title or report's year) speaks of a period the question asks about.
 
@@ -123,12 +145,30 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
         h.relevance = dense * max(0.0, h.dense) + (1 - dense) * cov
         if q.wants_figure and not has_figure(h.passage.text):
             h.relevance *= w.no_figure_factor
+        if (q.wants_person and not names_someone(h.passage.text)) or (q.wants_date and not gives_date(h.passage.text)):
+            h.relevance *= w.no_figure_factor  # asked who or when, and it names nobody, gives no date
         if not covers_periods(q, h.passage, cache):
             h.relevance *= w.other_period_factor
-        if h.passage.kind != "row" and len(content_terms(h.passage.text)) < w.thin_passage_words:
-            h.relevance *= w.thin_passage_factor  # a name or a title line says too little to answer anything
+        if ((h.passage.kind != "row" and len(content_terms(h.passage.text)) < w.thin_passage_words)
+                or (h.passage.kind == "row" and not re.search(r"[A-Za-z]{2}", h.passage.text))):
+            h.relevance *= w.thin_passage_factor  # a title line, or a row of figures with no label, says too little
         if places and h.passage.source not in places:
             h.relevance *= w.other_place_factor
         if boost_ids and h.passage.id in boost_ids:
             h.relevance += w.referred_boost
-    return sorted(hits, key=lambda h: -h.relevance)
+    ranked = sorted(hits, key=lambda h: -h.relevance)
+    return promote(ranked, lambda h: answers_kind(q, h.passage) and covers_periods(q, h.passage, cache),
+                   w.promote_within)
+
+
+def promote(ranked: list[Hit], fits: Callable[[Hit], bool], within: float) -> list[Hit]:
+    """`ranked` with the first hit that `fits` moved to the front, when the leader does not fit and that
+    hit is nearly as relevant (within this share of the leader's relevance)."""
+    if not ranked or fits(ranked[0]):
+        return ranked
+    for i, h in enumerate(ranked[1:], start=1):
+        if h.relevance < within * ranked[0].relevance:
+            break
+        if fits(h):
+            return [h] + ranked[:i] + ranked[i + 1:]
+    return ranked

@@ -70,6 +70,8 @@ class Relevance(BaseModel):
     other_place_factor: float = Field(0.85, description="Relevance kept by another place's passage when the question "
                                                         "names a place.")
     referred_boost: float = Field(0.1, description="Added to a passage the previous answer cited ('who leads that?').")
+    promote_within: float = Field(0.8, description="A passage that holds what is asked (a figure, a name, a date, the "
+                                                   "year) leads when it is this near the leader's relevance.")
 
 
 class Abstention(BaseModel):

@@ -131,6 +131,12 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 
 
+# One spelling for the roles and titles every council document uses in several forms.
+_SAME_WORD = {"cllr": "councillor", "cllrs": "councillor", "councillors": "councillor", "chairman": "chair",
+              "chairwoman": "chair", "chairperson": "chair", "chaired": "chair", "chairs": "chair",
+              "yeas": "favour", "yea": "favour", "ayes": "favour", "nays": "against",
+              "nay": "against", "noes": "against"}
+
 # "2021-22" and "2021/22" name the same period as "2021-2022".
 _YEAR_RANGE_RE = re.compile(r"\b((?:19|20)(\d\d))\s*[-/–]\s*(\d\d)\b(?!\d)")
 
@@ -141,7 +147,7 @@ def content_terms(text: str) -> list[str]:
     out = []
     for tok in _TOKEN_RE.findall(text):
         tok = tok.strip(".,")
-        tok = _NUMBER_WORDS.get(tok, tok)
+        tok = _SAME_WORD.get(tok, _NUMBER_WORDS.get(tok, tok))
         if not tok or tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
             continue
         out.append(tok if tok[0].isdigit() or tok[0] in "£$€" else stem(tok))
