@@ -40,8 +40,13 @@ def test_wrapped_markdown_is_read_in_sentences_without_its_front_matter() -> Non
 def test_recorded_votes_are_counts_with_their_names_not_headings() -> None:
     _, passages = read("wrapped-minutes.md")
     against = containing(passages, "Against (2)")
-    assert len(against) == 1 and "Cllr Foster, Cllr Grange" in against[0].text
-    assert against[0].section == "6. Play area resurfacing"
+    count = [p for p in against if p.text.startswith("Against (2)")]
+    assert len(count) == 1 and count[0].text.endswith("Cllr Foster, Cllr Grange")
+    assert count[0].section == "6. Play area resurfacing"
+    # The whole recorded vote is a passage too: the item voted on, the motion, every count and name.
+    whole = [p for p in against if p.kind == "list"]
+    assert len(whole) == 1 and whole[0].text.startswith("6. Play area resurfacing\n\nA motion to replace")
+    assert whole[0].text.endswith("Cllr Hale") and "For (5)" in whole[0].text
     assert all("For (5)" not in p.section and "Against" not in p.section for p in passages)
     assert containing(passages, "Abstained (1)")[0].section == "6. Play area resurfacing"
 

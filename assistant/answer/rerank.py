@@ -96,9 +96,11 @@ def has_figure(text: str) -> bool:
     return bool(_FIGURE_RE.search(_DATE_RE.sub(" ", text)))
 
 
-# Someone named: "Cllr Hodivala", "Mrs Sally Sahin", "Peter King" (two capitalised words that are not a sentence start).
+# Someone named: "Cllr Hodivala", "Mrs Sally Sahin", or a name with its role ("Peter King, Parish Clerk",
+# "Sue Lintern (Chair)").
+_ROLE = r"(?:[A-Z][a-z]+\s+){0,2}(?:Clerk|Chair\w*|Mayor|Officer|Manager|Director|Head|Leader|Treasurer|Secretary)"
 _PERSON_RE = re.compile(r"\b(?:Cllrs?|Councillors?|Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Mayor)\.?\s+[A-Z][\w'’-]+|"
-                        r"(?<=[a-z,;:(]\s)[A-Z][a-z]+\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+                        rf"\b[A-Z][a-z]+\s+[A-Z][\w'’-]+(?:,\s*(?:the\s+)?{_ROLE}|\s*\(\s*{_ROLE}\s*\))")
 _DATED_RE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
                        r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
                        r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b", re.I)

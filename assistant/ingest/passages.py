@@ -57,6 +57,11 @@ def passage_id(source: str, start: int, end: int, text: str) -> str:
     return hashlib.sha256(f"{source}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:32]
 
 
+# A heading about the vote itself ("Outcome of Vote: CARRIED", "Recorded vote"), not the motion voted on.
+_VOTE_HEADING = re.compile(r"\bvot(?:e|es|ing)\b|\boutcome\b|\bresult\b|\bdivision\b", re.I)
+_MAX_VOTE_CHARS = 2000  # a recorded vote longer than this (a long list of names) is read count by count
+
+
 class Splitter:
     """Turns one document's text into passages. Pure: no I/O, no model."""
 
@@ -68,6 +73,8 @@ class Splitter:
         self.source = source
         self.out: list[Passage] = []
         self.headings: list[tuple[int, str]] = []
+        self._heading_starts: list[int] = []  # where each heading of the stack starts in the text
+        self._votes: list[int] | None = None  # [start, end] of a recorded vote: its motion's heading to its last names
         self.table = Table()
         self.lead_in = ""
         skip = front_matter_end(text)
@@ -84,6 +91,7 @@ class Splitter:
                 self._flush_list()
             getattr(self, f"_on_{kind}")(block, i, kinds, nxt)
         self._flush_list()
+        self._close_votes()
         for p in self.out:
             p.id = passage_id(source, p.char_start, p.char_end, p.text)
         return self.out
@@ -121,13 +129,15 @@ class Splitter:
     def _section(self) -> str:
         return " > ".join(t if len(t) <= 80 else t[:77].rsplit(" ", 1)[0] + "…" for _, t in self.headings)
 
-    def _push_heading(self, title: str, level: int) -> None:
+    def _push_heading(self, title: str, level: int, start: int = -1) -> None:
         title = clean_inline(title).strip("#").strip()
         if not title:
             return
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
+            self._heading_starts.pop()
         self.headings.append((level, title))
+        self._heading_starts.append(start)
         self.table = Table()
         self.lead_in = ""
 
@@ -236,13 +246,18 @@ class Splitter:
     def _on_heading(self, block, i, kinds, nxt) -> None:
         raw = block[0].stripped
         hashes = len(raw) - len(raw.lstrip("#"))
-        self._push_heading(raw, heading_level(raw, hashes))
+        if self._votes is not None and not _VOTE_HEADING.search(raw):
+            self._close_votes()
+        first = block[0]
+        self._push_heading(raw, heading_level(raw, hashes), first.start + len(first.raw) - len(first.raw.lstrip(" #")))
 
     def _on_candidate(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]
         if self._vote_start is not None:  # the names under a vote count, not a title
             start, self._vote_start = self._vote_start, None
             self._emit(start, lines[-1].end, "paragraph")
+            if self._votes is not None:
+                self._votes[1] = lines[-1].end
             return
         line = Line(lines[0].start, lines[-1].end, self.text[lines[0].start:lines[-1].end])
         text = " ".join(ln.stripped for ln in lines)
@@ -253,7 +268,8 @@ class Splitter:
         starts_run = prev != "candidate" and kinds[i + 1: i + 3] == ["candidate", "candidate"]
         if strong_heading(text) or nxt in BODY_KINDS or starts_run:
             # A title line names what follows; a run of short lines (slides) is titled by its first.
-            self._push_heading(text, heading_level(text, 0))
+            self._close_votes()
+            self._push_heading(text, heading_level(text, 0), line.start)
             if len(text.split()) >= 6 and not strong_heading(text):
                 self._emit(line.start, line.end, "fragment")  # a long title line may itself be the answer
             return
@@ -276,13 +292,29 @@ class Splitter:
         self._emit(s, e, "fragment")
 
     def _on_vote(self, block, i, kinds, nxt) -> None:
-        """ "Against (4)": a count of votes, read with the names listed under it (the next paragraph)."""
+        """ "Against (4)": a count of votes, read with the names listed under it (the next paragraph).
+
+        The counts of one recorded vote, with the heading of the motion voted on, are also one passage
+        (see `_close_votes`)."""
         line = next(ln for ln in block if ln.stripped)
         start = line.start + len(line.raw) - len(line.raw.lstrip(" \t#"))
+        if self._votes is None:
+            motion = [s for (_, title), s in zip(self.headings, self._heading_starts)
+                      if s >= 0 and not _VOTE_HEADING.search(title)]
+            self._votes = [motion[-1] if motion else start, line.end]
+        self._votes[1] = line.end
         if nxt in ("paragraph", "candidate"):
             self._vote_start = start
         else:
             self._emit(start, line.end, "fragment")
+
+    def _close_votes(self) -> None:
+        """The recorded vote just read, from its motion's heading to its last names, as one passage."""
+        if self._votes is not None:
+            start, end = self._votes
+            self._votes = None
+            if end - start <= _MAX_VOTE_CHARS:
+                self._emit(start, end, "list")
 
     def _on_paragraph(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]
@@ -290,7 +322,10 @@ class Splitter:
         if self._vote_start is not None:
             start, self._vote_start = self._vote_start, None
             self._emit(start, end, "paragraph")
+            if self._votes is not None:
+                self._votes[1] = end
             return
+        self._close_votes()
         self._emit_prose(start, end, "paragraph")
         self.lead_in = self._lead_in(start, end)
 
