@@ -74,7 +74,8 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
 
         st.subheader("Try asking", divider="gray")
         for i, q in enumerate(state.example_questions(bot)):
-            st.button(q, key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
+            # Made from report titles and names: shown as text, never as Markdown.
+            st.button(fmt.md(q), key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
                       icon=":material/chat_bubble:")
 
         st.subheader("Limit answers to", divider="gray")

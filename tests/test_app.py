@@ -103,7 +103,7 @@ def test_first_page_explains_itself(app: AppTest) -> None:
     assert "citation" in app.caption[0].value
     assert any("How to use it" in m.value for m in app.markdown)
     examples = [b.label for b in app.sidebar.button if b.key and b.key.startswith("example-")]
-    assert examples == state.example_questions(state.get_assistant()) and len(examples) == 4
+    assert examples == [fmt.md(q) for q in state.example_questions(state.get_assistant())] and len(examples) == 4
     # Every indexed document is listed with its organisation, date and passage count.
     sidebar_text = " ".join(m.value for m in app.sidebar.markdown) + " ".join(c.value for c in app.sidebar.caption)
     assert "Indexed reports (5)" in [h.value for h in app.sidebar.subheader]

@@ -113,7 +113,17 @@ class Retriever:
             return {}
         import numpy as np
 
-        got = self.index.collection.get(ids=ids, include=["embeddings"])
+        try:
+            got = self.index.collection.get(ids=ids, include=["embeddings"])
+        except Exception:  # an ingest running beside us removed some of these vectors: read them one by one
+            got = {"ids": [], "embeddings": []}
+            for pid in ids:
+                try:
+                    one = self.index.collection.get(ids=[pid], include=["embeddings"])
+                except Exception:  # noqa: BLE001 - gone: this candidate goes without a dense similarity
+                    continue
+                got["ids"] += list(one["ids"])
+                got["embeddings"] += list(one["embeddings"])
         if got["embeddings"] is None or not len(got["embeddings"]):
             return {}
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
