@@ -25,9 +25,9 @@ from ..core.settings import Abstention, Selection
 from ..core.text import clean_inline
 from ..core.types import Answer, Citation, Passage
 from .question import Question, period_words
-from .rerank import TermCache, covers_periods, has_figure
+from .rerank import TermCache, answers_kind, covers_periods, has_figure, key_coverage
 from .retrieve import Hit
-from .select import best_sentences, key_coverage, misses_rare_terms, select
+from .select import best_sentences, misses_rare_terms, select
 
 _MONTHS = "January February March April May June July August September October November December".split()
 
@@ -152,7 +152,8 @@ def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None,
         asked = " or ".join(period_words(q.text)) or "the years asked about"
         return f"None of the passages found speaks of {asked}"
     if key_coverage(q, p, cache) < settings.min_key_coverage or (
-            best.relevance < settings.rare_term_relevance and df is not None and misses_rare_terms(q, p, cache, df)):
+            best.relevance < settings.rare_term_relevance and df is not None
+            and misses_rare_terms(q, p, cache, df, unseen=best.dense < settings.dense_trust)):
         return "The passages found are about something else"
     if q.wants_figure and not has_figure(p.text):
         return "The closest passages give no figure for it"
@@ -166,6 +167,13 @@ def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = Non
     cache = cache or TermCache()
     abstention, selection = abstention or Abstention(), selection or Selection()
     why = why_not(q, hits[0], cache, df, abstention) if hits else "Nothing in them matches it"
+    # The answer leads with a passage nearly as relevant as the best that answers and holds what is asked
+    # (a figure, a name, a date); failing that, one that answers.
+    near = [h for h in hits if h.relevance >= abstention.promote_within * hits[0].relevance] if hits else []
+    fine = [h for h in near if why_not(q, h, cache, df, abstention) is None]
+    lead = next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None)
+    if lead is not None:
+        hits, why = [lead] + [h for h in hits if h is not lead], None
     if why:
         return Answer(question=q.text, answer=abstain_text(q.text, why), abstained=True, related=related(hits),
                       query=q.search_text)

@@ -158,19 +158,10 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
             h.relevance *= w.other_place_factor
         if boost_ids and h.passage.id in boost_ids:
             h.relevance += w.referred_boost
-    ranked = sorted(hits, key=lambda h: -h.relevance)
-    return promote(ranked, lambda h: answers_kind(q, h.passage) and covers_periods(q, h.passage, cache),
-                   w.promote_within)
+    return sorted(hits, key=lambda h: -h.relevance)
 
 
-def promote(ranked: list[Hit], fits: Callable[[Hit], bool], within: float) -> list[Hit]:
-    """`ranked` with the first hit that `fits` moved to the front, when the leader does not fit and that
-    hit is nearly as relevant (within this share of the leader's relevance)."""
-    if not ranked or fits(ranked[0]):
-        return ranked
-    for i, h in enumerate(ranked[1:], start=1):
-        if h.relevance < within * ranked[0].relevance:
-            break
-        if fits(h):
-            return [h] + ranked[:i] + ranked[i + 1:]
-    return ranked
+def key_coverage(q: Question, p: Passage, cache: TermCache) -> float:
+    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its section hold."""
+    key = q.key
+    return coverage(key, cache.of(p)) if key else 1.0

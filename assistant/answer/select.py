@@ -83,17 +83,13 @@ def best_sentences(q: Question, p: Passage, settings: Selection | None = None) -
     return [(p.char_start + spans[i][0], p.char_start + spans[i][1]) for i in sorted(picked)]
 
 
-def misses_rare_terms(q: Question, p: Passage, cache: TermCache, df: dict[str, int]) -> bool:
+def misses_rare_terms(q: Question, p: Passage, cache: TermCache, df: dict[str, int], unseen: bool = True) -> bool:
     """True when the question's rarest words (at most one passage, or none, has them) are all
-    absent from `p`: "the salary of the Chief Social Work Officer" found only the officer."""
-    rare = [t for t in q.focus if df.get(t, 0) <= 1 and not t[0].isdigit()]
+    absent from `p`: "the salary of the Chief Social Work Officer" found only the officer.
+    With `unseen` False, words that no report uses at all (perhaps the reader's own word for the
+    report's) do not count."""
+    rare = [t for t in q.key if df.get(t, 0) <= 1 and not t[0].isdigit() and (unseen or df.get(t, 0) == 1)]
     if not rare:
         return False
     have = cache.of(p)
     return not any(t in have for t in rare)
-
-
-def key_coverage(q: Question, p: Passage, cache: TermCache) -> float:
-    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its headers hold."""
-    key = q.key
-    return coverage(key, cache.of(p)) if key else 1.0

@@ -70,8 +70,7 @@ class Relevance(BaseModel):
     other_place_factor: float = Field(0.85, description="Relevance kept by another place's passage when the question "
                                                         "names a place.")
     referred_boost: float = Field(0.1, description="Added to a passage the previous answer cited ('who leads that?').")
-    promote_within: float = Field(0.8, description="A passage that holds what is asked (a figure, a name, a date, the "
-                                                   "year) leads when it is this near the leader's relevance.")
+
 
 
 class Abstention(BaseModel):
@@ -82,6 +81,10 @@ class Abstention(BaseModel):
                                                          "lacks every one of the question's rarest words.")
     min_key_coverage: float = Field(0.3, description="Decline when the best passage holds less than this share of what "
                                                      "the question is about (its words, not the place it names).")
+    promote_within: float = Field(0.8, description="When the leader does not answer (no figure, another year, off the "
+                                                   "subject), a passage this near its relevance that does leads instead.")
+    dense_trust: float = Field(0.6, description="A question word no report uses may be the reader's own word for the "
+                                                "reports'; a passage this similar in meaning is not declined for it.")
 
 
 class Selection(BaseModel):
