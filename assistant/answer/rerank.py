@@ -106,6 +106,16 @@ _DATED_RE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|
                        r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b", re.I)
 
 
+_CALENDAR = re.compile(r"^(?:\d\w*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*)$")
+
+
+def wording(text: str) -> list[str]:
+    """The passage's content words that say something: not figures, dates, months or weekdays.
+
+    "Notes to the Accounts, Saturday, March 31, 2018" has three: a heading and a date say little."""
+    return [t for t in content_terms(text) if not _CALENDAR.match(t)]
+
+
 def names_someone(text: str) -> bool:
     return bool(_PERSON_RE.search(text))
 
@@ -151,7 +161,7 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
             h.relevance *= w.no_figure_factor  # asked who or when, and it names nobody, gives no date
         if not covers_periods(q, h.passage, cache):
             h.relevance *= w.other_period_factor
-        if ((h.passage.kind != "row" and len(content_terms(h.passage.text)) < w.thin_passage_words)
+        if ((h.passage.kind != "row" and len(wording(h.passage.text)) < w.thin_passage_words)
                 or (h.passage.kind == "row" and not re.search(r"[A-Za-z]{2}", h.passage.text))):
             h.relevance *= w.thin_passage_factor  # a title line, or a row of figures with no label, says too little
         if places and h.passage.source not in places:

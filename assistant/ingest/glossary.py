@@ -20,6 +20,16 @@ _SMALL = {"and", "of", "for", "the", "in", "on", "to", "a", "an", "at", "with", 
 _GLOSSARY_LINE = re.compile(r"^[ \t\-•*]*([A-Z][A-Za-z&]{1,9}s?)[ \t]*[:–-][ \t]*([A-Z][^\n:]{3,90})$", re.MULTILINE)
 
 
+# Abbreviations every public body uses without defining them. A report's own definition wins;
+# these only fill in when no report defines the acronym (they have no source span to cite).
+COMMON_ABBREVIATIONS = {
+    "FTE": "full-time equivalent", "KPI": "key performance indicator", "YTD": "year to date",
+    "RAG": "red amber green", "HR": "human resources", "ICT": "information and communication technology",
+    "VAT": "value added tax", "PAYE": "pay as you earn", "AGM": "annual general meeting",
+    "AOB": "any other business", "CCTV": "closed circuit television", "TBC": "to be confirmed",
+}
+
+
 _INLINE = re.compile(r"\(([A-Z][A-Za-z&]{1,9})\)")
 
 
@@ -92,10 +102,13 @@ def find_acronyms(text: str, source: str) -> list[Acronym]:
 class Glossary:
     """Acronym -> expansions, with the definitions' spans for citing."""
 
-    def __init__(self, entries: list[Acronym]) -> None:
+    def __init__(self, entries: list[Acronym], common: dict[str, str] | None = None) -> None:
         self.entries = entries
         self.by_acronym: dict[str, list[Acronym]] = {}
-        for e in entries:
+        defined = {e.acronym.upper() for e in entries}
+        extra = [Acronym(a, x, "", 0, 0) for a, x in (COMMON_ABBREVIATIONS if common is None else common).items()
+                 if a.upper() not in defined]
+        for e in entries + extra:
             key = e.acronym.rstrip("s") if e.acronym[:-1].isupper() and e.acronym.endswith("s") else e.acronym
             bucket = self.by_acronym.setdefault(key.upper(), [])
             if all(_norm(x.expansion) != _norm(e.expansion) for x in bucket):
