@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .answer.compose import answer_from_hits
 from .answer.question import CHANGE_RE, Question, build_question, check_question, unresolved_reference
-from .answer.rerank import TermCache, named_places, rerank
+from .answer.rerank import TermCache, other_places, rerank
 from .answer.retrieve import Filters, Retriever
 from .answer.timeline import add_timeline, commitment_statements
 from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
@@ -248,11 +248,12 @@ class Assistant:
         t1 = time.perf_counter()
         boost = {c.source + f":{c.char_start}" for c in previous.answer.citations} if (previous and q.refers_back) else set()
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
-        ranked = rerank(q, hits, self._terms, boost_ids, named_places(q.search_text, index.documents))
+        others = other_places(q.search_text, index.documents)
+        ranked = rerank(q, hits, self._terms, boost_ids, others)
         rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind == "row"]
         overrides = commitment_statements(rows, self.views()) if rows else {}
         answer = answer_from_hits(q, ranked, self._terms, index.df, overrides, self.settings.abstention,
-                                  self.settings.selection)
+                                  self.settings.selection, others)
         if not answer.abstained and CHANGE_RE.search(q.search_text):
             add_timeline(answer, self.views(), index.passages, self.settings.selection.max_citations,
                          filters.allowed_sources(index.documents) if filters else None)

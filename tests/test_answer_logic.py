@@ -160,18 +160,34 @@ def test_bad_questions(bad: str, message: str) -> None:
         check_question(bad, 2000)
 
 
-def test_named_places_prefer_that_places_documents() -> None:
-    from assistant.answer.rerank import named_places
+def test_other_places_are_known_places_the_question_does_not_name() -> None:
+    from assistant.answer.rerank import other_places
 
     docs = {"a.md": DocumentRecord("a.md", organisation="Dorset County Council", place="Dorset"),
             "b.txt": DocumentRecord("b.txt", organisation="Dundee City Council", place="Dundee"),
             "c.txt": DocumentRecord("c.txt", organisation=None),
             "d.pdf": DocumentRecord("d.pdf", organisation="West Sussex County Council", place="West Sussex")}
-    assert named_places("How many children are in care in Dorset?", docs) == {"a.md"}
-    assert named_places("How many children are in care?", docs) == set()
+    # c.txt's place is not known: it may be Dorset's, so it is never marked down as another place's.
+    assert other_places("How many children are in care in Dorset?", docs) == {"b.txt", "d.pdf"}
+    assert other_places("How many children are in care?", docs) == set()
     # A place of two words is named only by both ("Sussex" alone, or "West" alone, names no place here).
-    assert named_places("What did West Sussex spend on transport?", docs) == {"d.pdf"}
-    assert named_places("What did Sussex spend on transport?", docs) == set()
+    assert other_places("What did West Sussex spend on transport?", docs) == {"a.md", "b.txt"}
+    assert other_places("What did Sussex spend on transport?", docs) == set()
+
+
+def test_why_questions_prefer_a_passage_that_gives_a_cause() -> None:
+    question = q("Why did kinship care costs rise?")
+    cause = Hit(passage("Kinship care costs rose due to more placements.", start=0), dense=0.6)
+    bare = Hit(passage("Kinship care costs rose in the year.", start=100), dense=0.6)
+    assert question.wants_reason and rerank(question, [bare, cause], TermCache())[0] is cause
+
+
+def test_a_question_about_one_place_is_not_answered_from_another_places_report() -> None:
+    question = q("How many children are in kinship care in Dorset?")
+    there = Hit(passage("Kinship care: 125 children.", source="dundee.txt"), dense=0.9, relevance=0.9)
+    answer = answer_from_hits(question, [there], TermCache(), others={"dundee.txt"})
+    assert answer.abstained and "another place" in answer.answer
+    assert not answer_from_hits(question, [there], TermCache(), others=set()).abstained
 
 
 def test_lists_are_one_statement_with_their_lead_in() -> None:

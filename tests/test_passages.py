@@ -136,3 +136,25 @@ def test_short_lists_are_also_one_passage_with_their_lead_in() -> None:
     assert whole.text == "Work answers 3 key priorities:\n\n- Fewer children entering care\n- More leaving care"
     assert [p.text for p in ps if p.kind == "item"] == ["Fewer children entering care", "More leaving care"]
     _verbatim(text, ps)
+
+
+def test_short_paragraphs_after_a_lead_in_are_an_unbulleted_list() -> None:
+    # A variance explanation: one line per payment under "explained by:", no bullets; a long paragraph ends it.
+    long = "The hall roof was repaired in the spring after storm damage, which the insurer covered in full. " * 3
+    text = ("Staff costs rose by £1,800.\n\nThe rise is explained by back pay:\n\n£900 paid on 1 July.\n\n"
+            f"£900 paid on 1 October.\n\n{long.strip()}\n")
+    ps = split_document(text, "x.txt")
+    [whole] = [p for p in ps if p.kind == "list"]
+    assert whole.text == "The rise is explained by back pay:\n\n£900 paid on 1 July.\n\n£900 paid on 1 October."
+    items = [p for p in ps if p.kind == "item"]
+    assert [p.text for p in items] == ["£900 paid on 1 July.", "£900 paid on 1 October."]
+    assert all(p.context == "The rise is explained by back pay:" for p in items)
+    assert any(p.kind == "paragraph" and p.text.startswith("The hall roof") and not p.context for p in ps)
+    _verbatim(text, ps)
+
+
+def test_a_lead_in_with_one_item_is_one_passage_too() -> None:
+    text = "The variance is explained by:\n\n- a grant received late\n\n# Next\n\nOther text here."
+    ps = split_document(text, "x.txt")
+    [whole] = [p for p in ps if p.kind == "list"]
+    assert whole.text == "The variance is explained by:\n\n- a grant received late"

@@ -143,11 +143,15 @@ def abstain_text(question: str, why: str = "") -> str:
             "the closest are listed below as related reading, not as an answer.")
 
 
-def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None, settings: Abstention) -> str | None:
-    """Why the best passage does not answer `q` (a clause for the user), or None when it may be cited."""
+def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None, settings: Abstention,
+            others: set[str] | None = None) -> str | None:
+    """Why the best passage does not answer `q` (a clause for the user), or None when it may be cited.
+    `others`: the documents of places other than the one the question names (`rerank.other_places`)."""
     p = best.passage
     if best.relevance < settings.min_relevance:
         return "None of the passages found answers it closely enough to cite"
+    if others and p.source in others:
+        return "The passages found that answer it are about another place"
     if not covers_periods(q, p, cache):
         asked = " or ".join(period_words(q.text)) or "the years asked about"
         return f"None of the passages found speaks of {asked}"
@@ -162,21 +166,23 @@ def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None,
 
 def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = None, df: dict[str, int] | None = None,
                      overrides: dict[str, str] | None = None, abstention: Abstention | None = None,
-                     selection: Selection | None = None) -> Answer:
-    """Select, compose, or abstain (saying why). `hits` are reranked, best first."""
+                     selection: Selection | None = None, others: set[str] | None = None) -> Answer:
+    """Select, compose, or abstain (saying why). `hits` are reranked, best first; `others` as for `why_not`."""
     cache = cache or TermCache()
     abstention, selection = abstention or Abstention(), selection or Selection()
-    why = why_not(q, hits[0], cache, df, abstention) if hits else "Nothing in them matches it"
+    why = why_not(q, hits[0], cache, df, abstention, others) if hits else "Nothing in them matches it"
     # The answer leads with a passage nearly as relevant as the best that answers and holds what is asked
     # (a figure, a name, a date); failing that, one that answers.
     near = [h for h in hits if h.relevance >= abstention.promote_within * hits[0].relevance] if hits else []
-    fine = [h for h in near if why_not(q, h, cache, df, abstention) is None]
+    fine = [h for h in near if why_not(q, h, cache, df, abstention, others) is None]
     lead = next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None)
     if lead is not None:
         hits, why = [lead] + [h for h in hits if h is not lead], None
     if why:
         return Answer(question=q.text, answer=abstain_text(q.text, why), abstained=True, related=related(hits),
                       query=q.search_text)
+    if others:  # a question about one place is not answered from another place's reports
+        hits = [h for h in hits if h.passage.source not in others]
     chosen = select(hits, q, cache, selection, floor=abstention.min_relevance)
     text, drafts = compose(q, chosen, overrides, selection)
     citations = [Citation.from_span(d.hit.passage, d.marker, round(d.hit.relevance, 4), used=d.spans) for d in drafts]

@@ -38,6 +38,7 @@ class Question:
     scope: frozenset[str] = frozenset()  # its terms that name a place or body of the library ("dorset", "council")
     wants_person: bool = False  # "who chaired …", "who leads …": the answer names someone
     wants_date: bool = False  # "when did …": the answer gives a date
+    wants_reason: bool = False  # "why did …": the answer gives a cause ("due to", "explained by")
 
     @property
     def key(self) -> dict[str, float]:
@@ -55,6 +56,7 @@ _INTENT_RE = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _WHO_RE = re.compile(r"^\W*who\b|\bwho (?:is|was|are|were|chair\w*|lead\w*|won|provides?|proposed|seconded|"
                      r"signed|attended)\b", re.I)
+_WHY_RE = re.compile(r"^\W*why\b|\bwhat (?:caused|explains|was the reason|were the reasons)\b", re.I)
 _WHEN_RE = re.compile(r"^\W*(?:when|by when|on what date|what date)\b|\bwhen (?:did|will|was|is|does)\b", re.I)
 
 
@@ -142,7 +144,7 @@ def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Qu
                                                    and not wants_figure)
     wants_date = bool(_WHEN_RE.search(text))
     return Question(text, terms, search, follow, refers, focus, wants_figure, periods, intent,
-                    frozenset(t for t in terms if t in scope), wants_person, wants_date)
+                    frozenset(t for t in terms if t in scope), wants_person, wants_date, bool(_WHY_RE.search(text)))
 
 
 def unresolved_reference(q: Question, previous: "Question | None") -> bool:

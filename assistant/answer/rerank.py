@@ -73,16 +73,19 @@ def coverage(q: "Question | dict[str, float]", terms: "dict[str, float] | Iterab
     return sum(w * have.get(t, 0.0) for t, w in weights.items()) / total
 
 
-def named_places(question: str, documents: Mapping[str, DocumentRecord]) -> set[str]:
-    """Documents whose place ("Dorset", "West Sussex", "Sutton Coldfield") the question names, when it names
-    one that only some documents have. Empty when it names none, or names every document's."""
+def other_places(question: str, documents: Mapping[str, DocumentRecord]) -> set[str]:
+    """Documents of another place than the one the question names ("in Dorset", "Sutton Coldfield's"):
+    those whose place is known and not named, when the question names a place that some documents have.
+    A document whose place is not known is never among them. Empty when the question names no place."""
     asked = " " + " ".join(re.findall(r"[a-z0-9]+", question.lower())) + " "
-    hits = set()
+    named, known = set(), set()
     for source, d in documents.items():
         words = re.findall(r"[a-z0-9]+", (d.place or "").lower())
-        if words and len("".join(words)) > 2 and f" {' '.join(words)} " in asked:
-            hits.add(source)
-    return hits if hits and len(hits) < len(documents) else set()
+        if words and len("".join(words)) > 2:
+            known.add(source)
+            if f" {' '.join(words)} " in asked:
+                named.add(source)
+    return known - named if named else set()
 
 
 # A figure: "43", "£1.2m", "68%", "3,098.50"; dates and years are taken out first.
@@ -116,6 +119,15 @@ def wording(text: str) -> list[str]:
     return [t for t in content_terms(text) if not _CALENDAR.match(t)]
 
 
+# A cause given: "due to PAYE arrears", "the variance is explained by", "because of", "as a result of".
+_REASON_RE = re.compile(r"\b(?:because|due to|owing to|as a result|result(?:s|ed|ing)? (?:of|from)|explained by|explanation"
+                        r"|caused by|driven by|attributable to|reasons?\b|in order to|so that)", re.I)
+
+
+def gives_reason(text: str) -> bool:
+    return bool(_REASON_RE.search(text))
+
+
 def names_someone(text: str) -> bool:
     return bool(_PERSON_RE.search(text))
 
@@ -124,10 +136,11 @@ def gives_date(text: str) -> bool:
     return bool(_DATED_RE.search(text))
 
 
-def answers_kind(q: Question, p: Passage) -> bool:
-    """The passage holds the kind of thing the question asks for: a figure, someone's name, a date."""
-    return ((not q.wants_figure or has_figure(p.text)) and (not q.wants_person or names_someone(p.text))
-            and (not q.wants_date or gives_date(p.text)))
+def answers_kind(q: Question, p: Passage, figure: bool = True) -> bool:
+    """The passage holds the kind of thing the question asks for: a figure (unless `figure` is False),
+    someone's name, a date, a cause."""
+    return ((not figure or not q.wants_figure or has_figure(p.text)) and (not q.wants_person or names_someone(p.text))
+            and (not q.wants_date or gives_date(p.text)) and (not q.wants_reason or gives_reason(p.text)))
 
 
 def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:
@@ -143,7 +156,7 @@ def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:
 
 
 def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] | None = None,
-           places: set[str] | None = None) -> list[Hit]:
+           others: set[str] | None = None) -> list[Hit]:
     """Relevance in [0, 1]: dense similarity and weighted term coverage (`Relevance` settings, from the cache).
 
     A question that asks for a quantity marks down passages that hold no figure; one that asks about
@@ -157,14 +170,14 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
         h.relevance = dense * max(0.0, h.dense) + (1 - dense) * cov
         if q.wants_figure and not has_figure(h.passage.text):
             h.relevance *= w.no_figure_factor
-        if (q.wants_person and not names_someone(h.passage.text)) or (q.wants_date and not gives_date(h.passage.text)):
-            h.relevance *= w.no_figure_factor  # asked who or when, and it names nobody, gives no date
+        if not answers_kind(q, h.passage, figure=False):
+            h.relevance *= w.no_figure_factor  # asked who, when or why, and it names nobody, gives no date or cause
         if not covers_periods(q, h.passage, cache):
             h.relevance *= w.other_period_factor
         if ((h.passage.kind != "row" and len(wording(h.passage.text)) < w.thin_passage_words)
                 or (h.passage.kind == "row" and not re.search(r"[A-Za-z]{2}", h.passage.text))):
             h.relevance *= w.thin_passage_factor  # a title line, or a row of figures with no label, says too little
-        if places and h.passage.source not in places:
+        if others and h.passage.source in others:
             h.relevance *= w.other_place_factor
         if boost_ids and h.passage.id in boost_ids:
             h.relevance += w.referred_boost

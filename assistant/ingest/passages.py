@@ -60,6 +60,9 @@ def passage_id(source: str, start: int, end: int, text: str) -> str:
 # A heading about the vote itself ("Outcome of Vote: CARRIED", "Recorded vote"), not the motion voted on.
 _VOTE_HEADING = re.compile(r"\bvot(?:e|es|ing)\b|\boutcome\b|\bresult\b|\bdivision\b", re.I)
 _MAX_VOTE_CHARS = 2000  # a recorded vote longer than this (a long list of names) is read count by count
+# After a paragraph ending "…explained by:", short paragraphs are the items of an unbulleted list;
+# a longer one is prose again and closes the list.
+_MAX_UNBULLETED_ITEM = 240
 
 
 class Splitter:
@@ -85,9 +88,12 @@ class Splitter:
         self._list: tuple[int, str, list[tuple[int, int]]] | None = None
         self._lead_start = 0
         self._vote_start: int | None = None  # a vote count waiting for the names under it
+        self._open_lead = ""  # a paragraph's lead-in that plain paragraphs after it may continue as items
         for i, (block, kind) in enumerate(zip(blocks, kinds)):
             nxt = kinds[i + 1] if i + 1 < len(kinds) else "end"
-            if kind != "list":
+            if kind not in ("list", "paragraph"):
+                self._open_lead = ""
+            if kind != "list" and not (kind == "paragraph" and self._open_lead):
                 self._flush_list()
             getattr(self, f"_on_{kind}")(block, i, kinds, nxt)
         self._flush_list()
@@ -186,14 +192,14 @@ class Splitter:
         return ""
 
     def _flush_list(self) -> None:
-        """A short list is also one passage with its lead-in ("3 key priorities: …, …, …"), for
+        """A short list (even of one item) is also one passage with its lead-in ("3 key priorities: …, …, …"), for
         questions that ask for the whole list. Its items stay passages of their own."""
         if self._list is None:
             return
         start, _, items = self._list
         self._list = None
         end = items[-1][1]
-        if 2 <= len(items) <= 10 and end - start <= 700:
+        if len(items) <= 10 and end - start <= 700:  # one item too: its lead-in says what it is
             self._emit(start, end, "list")
 
     def _line_cells(self, block: list[Line]) -> list[Cell]:
@@ -326,8 +332,18 @@ class Splitter:
                 self._votes[1] = end
             return
         self._close_votes()
+        lead = self._open_lead
+        if lead and end - start <= _MAX_UNBULLETED_ITEM and not self._lead_in(start, end):
+            # An item of the unbulleted list its lead-in opened: one line per payment, per decision.
+            if self._list is None or self._list[1] != lead:
+                self._flush_list()
+                self._list = (self._lead_start, lead, [])
+            self._list[2].append((start, end))
+            self._emit_prose(start, end, "item", lead)
+            return
+        self._flush_list()
         self._emit_prose(start, end, "paragraph")
-        self.lead_in = self._lead_in(start, end)
+        self.lead_in = self._open_lead = self._lead_in(start, end)
 
     def _on_list(self, block, i, kinds, nxt) -> None:
         items: list[list[int]] = []
@@ -341,6 +357,7 @@ class Splitter:
                 items[-1][1] = ln.end
             else:
                 intro.append(ln)
+        self._open_lead = ""
         if intro:
             s, e = intro[0].start, intro[-1].end
             self._emit_prose(s, e, "paragraph")
