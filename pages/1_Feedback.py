@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.core.settings import Settings
 from assistant.ui import format as fmt
 from assistant.ui import state
 
@@ -14,7 +13,7 @@ st.caption("Thumbs and comments left under answers in the chat, newest first. Ea
            "the answer and its citations exactly as they were shown.")
 
 LABELS = {"up": "Helpful", "down": "Not helpful"}
-settings = Settings()
+settings = state.app_settings()
 store = state.feedback_store(settings)
 try:
     everything = store.entries()

@@ -87,7 +87,7 @@ def test_second_ingest_says_nothing_changed(settings: Settings) -> None:
 
 
 def test_help_has_examples() -> None:
-    for command in ("ingest", "ask", "chat", "eval", "docs"):
+    for command in ("ingest", "ask", "chat", "eval", "docs", "settings"):
         proc = run(command, "--help")
         assert proc.returncode == 0 and "Example" in proc.stdout
 
@@ -112,3 +112,14 @@ def test_first_question_builds_the_index_once(small_corpus: Settings) -> None:
     assert "[1]" in first.stdout and "Traceback" not in first.stderr
     second = run("ask", "How many children were in external residential care?", settings=small_corpus)
     assert second.returncode == 0 and second.stderr == "" and second.stdout == first.stdout
+
+
+
+def test_settings_lists_every_group_and_a_bad_value_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown = run("settings")
+    assert shown.returncode == 0
+    for group in ("retrieval", "relevance", "abstention", "selection", "linking"):
+        assert f"[{group}]" in shown.stdout
+    assert "ASSISTANT_ABSTENTION__MIN_RELEVANCE=" in shown.stdout
+    monkeypatch.setenv("ASSISTANT_ABSTENTION__MIN_RELEVANCE", "high")
+    assert_clean_error(run("settings"), r"ASSISTANT_ABSTENTION__MIN_RELEVANCE='high' is not a valid setting")

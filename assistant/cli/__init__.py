@@ -30,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in (library.ingest, ask.ask, ask.chat, ask.eval_, library.docs, library.text, library.check,
+for command in (library.ingest, ask.ask, ask.chat, ask.eval_, library.docs, library.text, library.check, library.settings_,
                 views.commitments, views.figures, documents.add, documents.remove, documents.catalog):
     cli.add_command(command)
 

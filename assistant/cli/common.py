@@ -23,10 +23,10 @@ EXIT_ERROR = 1
 
 def settings_from(corpus: Path | None, index: Path | None) -> "Settings":
     """Settings from the environment, with --corpus/--index taking precedence."""
-    from ..core.settings import Settings
+    from ..core.settings import load_settings
 
     overrides = {k: v for k, v in (("corpus", corpus), ("index", index)) if v is not None}
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def common(f: Any) -> Any:

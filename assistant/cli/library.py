@@ -91,3 +91,30 @@ def check(corpus: Path | None, index: Path | None, fix: bool) -> None:
     click.echo(report.summary())
     if not report.ok:
         sys.exit(EXIT_ERROR)
+
+
+@click.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as one JSON object.")
+def settings_(as_json: bool) -> None:
+    """List every setting: its environment variable, current value and what it decides.
+
+    Groups (retrieval, relevance, abstention, selection, linking) hold the constants that decide
+    relevance and linking; set one as ASSISTANT_<GROUP>__<NAME>.
+
+    \b
+    Example:
+      assistant settings
+      ASSISTANT_ABSTENTION__MIN_RELEVANCE=0.5 assistant ask "What is the precept?"
+    """
+    from ..core.settings import describe_settings
+
+    rows = describe_settings(settings_from(None, None))
+    if as_json:
+        click.echo(json.dumps({r.env: r.value for r in rows}, default=str, indent=2))
+        return
+    group = None
+    for r in rows:
+        if r.group != group:
+            group = r.group
+            click.echo(f"\n[{group or 'general'}]")
+        click.echo(f"{r.env}={r.value}\n    {r.description}")

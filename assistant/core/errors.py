@@ -40,6 +40,10 @@ class IndexBusy(AssistantError):
     """Another process holds the index write lock."""
 
 
+class BadSetting(AssistantError):
+    """An ASSISTANT_* environment variable holds a value the setting cannot take."""
+
+
 class BadQuestion(AssistantError):
     """The question cannot be answered as asked (empty, too long, ...)."""
 

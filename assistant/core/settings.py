@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import BadSetting
 
 
 def _default_model_path() -> str:
@@ -157,6 +160,17 @@ class Settings(BaseSettings):
         return library_path(folder)
 
 
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `overrides`; a bad value raises BadSetting naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        env = "ASSISTANT_" + "__".join(str(part).upper() for part in err["loc"])
+        raise BadSetting(f"{env}={err.get('input')!r} is not a valid setting: {err['msg']}. "
+                         "`assistant settings` lists every setting with its description.") from None
+
+
 def library_path(folder: Path | str) -> Path:
     """The one way a user's folder becomes the path the library works with.
 
@@ -181,3 +195,28 @@ def shown_path(folder: Path | str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    """One setting as a user sets it: its environment variable, current value and description."""
+
+    group: str
+    env: str
+    value: object
+    description: str
+
+
+def describe_settings(settings: Settings) -> list[SettingRow]:
+    """Every setting of `settings`, top-level first, then each group's, in declaration order."""
+    rows: list[SettingRow] = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, BaseModel):
+            for sub, subfield in type(value).model_fields.items():
+                rows.append(SettingRow(name, f"ASSISTANT_{name.upper()}__{sub.upper()}", getattr(value, sub),
+                                       subfield.description or ""))
+        else:
+            rows.append(SettingRow("", f"ASSISTANT_{name.upper()}", value, field.description or ""))
+    return sorted(rows, key=lambda r: r.group != "")  # stable: top-level settings first
+

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ..api import Assistant
 from ..core.errors import AssistantError
-from ..core.settings import Settings
+from ..core.settings import Settings, load_settings
 from ..records.feedback import FeedbackStore
 from .format import ChatSession, md
 
@@ -51,8 +51,18 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
 
     Settings hold absolute folders (settings.library_path), so a change of directory is harmless.
     """
-    s = settings or Settings()
+    s = settings or app_settings()
     return _assistant_for(s.model_dump_json(), s)
+
+
+def app_settings() -> Settings:
+    """Settings from the environment; a bad ASSISTANT_* value is shown on the page, which stops."""
+    try:
+        return load_settings()
+    except AssistantError as exc:
+        st.error(md(str(exc)), icon=":material/error:")
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers and readers sure nothing follows
 
 
 def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
@@ -101,7 +111,7 @@ def still_warming(bot: Assistant) -> bool:
 
 def feedback_store(settings: Settings | None = None) -> FeedbackStore:
     """The feedback database beside the index in use."""
-    return FeedbackStore.beside_index((settings or Settings()).index)
+    return FeedbackStore.beside_index((settings or app_settings()).index)
 
 
 def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
