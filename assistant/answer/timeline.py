@@ -19,11 +19,13 @@ def render_commitment(c: Commitment) -> str:
     lead = c.lead_normalised or c.lead
     if lead:
         details.append(f"lead: {lead}")
+    if c.partners:
+        details.append(f"with: {c.partners}")
     if c.timescale:
-        details.append(f"due: {c.timescale}")
+        details.append(f"due: {c.timescale}" + (f" ({c.timescale_defined})" if c.timescale_defined else ""))
     if c.measure:
         details.append(f"impact measured by: {c.measure}")
-    where = ", ".join(x for x in (c.foundation, c.plan) if x)
+    where = ", ".join(x for x in (c.theme, c.plan) if x)
     text = c.action.rstrip(".")
     if details:
         text += " — " + "; ".join(details)
@@ -32,7 +34,7 @@ def render_commitment(c: Commitment) -> str:
 
 def commitment_statements(hits: list[Hit], views: Views) -> dict[str, str]:
     """For action-plan rows among `hits`: the commitment read from each, as the statement to use (by passage id)."""
-    rows = {h.passage.id for h in hits if h.passage.kind == "row"}
+    rows = {h.passage.id for h in hits if h.passage.kind in ("row", "fields")}
     by_passage: dict[str, list[Commitment]] = {}
     for c in views.commitments:
         if c.passage_id in rows:

@@ -1,0 +1,143 @@
+"""Reading one action-table row, or one block of "Label: value" fields, into its parts.
+
+The columns are found by what their headers say (`vocabulary`), never by their position. Each
+part keeps the verbatim span it was read from (`Part`), so that every field of a commitment can
+be cited. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..core.text import clean_inline
+from ..core.types import Passage
+from .cells import RowCell, display_text, emphasised, locate_cells
+from .vocabulary import is_timescale_value, table_roles
+
+# The timescale at the end of a cell that holds two things: "MTC/ABAG, CMAs 4 YEARS", "Planning team Short term".
+_TIMESCALE_TAIL = re.compile(
+    r"(?:(?<=\s)|^)((?:\d+\s*(?:[-–]\s*\d+\s*)?(?:years?|yrs?|months?)|(?:short|medium|long)[\s-]*term|immediate|"
+    r"ongoing|on-going|(?:by\s+)?(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?(?:19|20)\d\d)"
+    r"\b[^,;]*)$", re.I)
+
+
+@dataclass
+class Part:
+    """A field's value and the exact span it was read from (absolute offsets in the source)."""
+
+    value: str  # as a reader should see it (markup removed)
+    start: int = -1  # -1: carried from elsewhere without a known span
+    end: int = -1
+    raw: str = ""  # verbatim source text of [start:end], when known
+
+
+@dataclass
+class RowParts:
+    """The parts of one row or block of fields, by role."""
+
+    action: Part | None = None
+    parts: dict[str, Part] = field(default_factory=dict)  # lead, partners, timescale, measure, cost, funding
+    themes: list[Part] = field(default_factory=list)  # the theme cells, outermost first
+    action_cell: RowCell | None = None  # for splitting cells that hold several actions
+
+
+def _part(c: RowCell) -> Part:
+    if c.start is not None and c.raw:
+        return Part(display_text(c.raw), c.start, c.end if c.end is not None else -1, c.raw)
+    return Part(display_text(c.value))
+
+
+def is_header_repeat(cells: list[RowCell]) -> bool:
+    """A table's header row repeated over a page break: most values are their own column's header."""
+    filled = [c for c in cells if c.value]
+    same = sum(1 for c in filled if clean_inline(c.value).lower() == clean_inline(c.header).lower())
+    return bool(filled) and same * 2 >= len(filled)
+
+
+def _split_timescale(c: RowCell) -> tuple[Part | None, Part | None]:
+    """A cell under "Partners and Timeframe": (who, when), each with its own span."""
+    text = c.raw or c.value
+    m = _TIMESCALE_TAIL.search(text)
+    if not m or not m.group(1).strip():
+        return _part(c), None
+    who_raw, when_raw = text[:m.start(1)].rstrip(" ,;–-\t\n"), m.group(1).strip()
+    base = c.start if (c.start is not None and c.raw) else None
+
+    def sub(raw: str, at: int) -> Part:
+        if not raw:
+            return Part("")
+        return Part(display_text(raw), base + at, base + at + len(raw), raw) if base is not None else Part(display_text(raw))
+
+    return (sub(who_raw, 0) if who_raw else None), sub(when_raw, m.start(1))
+
+
+def read_parts(p: Passage, heading: Part | None = None) -> RowParts | None:
+    """The parts of a row or fields passage by the roles its headers name; None when it is no commitment.
+
+    A row is read when a header names an action, or, in a table without one, when the row has a
+    lead or a timescale: then its first free-text cell (and a description after it) is the action.
+    A block of fields without an action field is the action under `heading` (the heading above it)
+    when it gives a lead or a timescale. A repeated header row is never a commitment.
+    """
+    cells = locate_cells(p)
+    if not cells or is_header_repeat(cells):
+        return None
+    roles = table_roles([c.header for c in cells], [c.value for c in cells], action_elsewhere=heading is not None)
+    out = RowParts()
+    free: list[RowCell] = []
+    for c, rs in zip(cells, roles):
+        if not c.value:
+            continue
+        if not rs:
+            free.append(c)
+            continue
+        if len(rs) > 1 and "timescale" in rs:
+            who, when = _split_timescale(c)
+            other = next(r for r in rs if r != "timescale")
+            if who is not None and who.value:
+                out.parts.setdefault(other, who)
+            if when is not None:
+                out.parts.setdefault("timescale", when)
+            continue
+        role = rs[0]
+        if role == "action" and out.action is None:
+            out.action, out.action_cell = _part(c), c
+        elif role == "theme":
+            named = emphasised(c.raw) if c.raw else None
+            theme = _part(c)
+            if named:  # "<b>Voice</b> Listening to …": the theme is the emphasised name
+                theme.value = named[0]
+            out.themes.append(theme)
+        elif role != "action":
+            out.parts.setdefault(role, _part(c))
+    if out.action is None and heading is not None and heading.value and (out.parts.get("lead") or out.parts.get("timescale")):
+        out.action = heading
+    if out.action is None and free and any("action" in rs for rs in roles):
+        # The action cell is empty where its header stands (cells shifted): the longest free cell is it.
+        longest = max(free, key=lambda c: len(c.value))
+        out.action, out.action_cell = _part(longest), longest
+    if out.action is None:
+        if not _dated(out.parts.get("timescale")) or not free:
+            return None  # a table naming no action is read only when it says by when (a release schedule)
+        # No column names the action: the row's first free-text cell is what is done (a dataset's
+        # name, a project), with a description cell after it when there is one.
+        first = free[0]
+        out.action, out.action_cell = _part(first), first
+        described = next((c for c in free[1:] if re.search(r"descri|detail|summary|scope", c.header, re.I)), None)
+        if described is not None and first.start is not None and described.end is not None and first.raw:
+            joined = (p.text or "")[first.start - p.char_start:described.end - p.char_start]
+            out.action = Part(display_text(joined), first.start, described.end, joined)
+    if not re.search(r"[A-Za-z]{3}", out.action.value):
+        return None
+    return out
+
+
+def _dated(part: Part | None) -> bool:
+    return part is not None and bool(part.value) and (is_timescale_value(part.value) or bool(re.search(r"\d{4}", part.value)))
+
+
+def is_action_row(p: Passage) -> bool:
+    """True for a table row or block of fields one of whose headers names an action."""
+    pairs = [h for h, _ in (p.cells or []) if isinstance(h, str)]
+    return p.kind in ("row", "fields") and any("action" in rs for rs in table_roles(pairs))
