@@ -165,6 +165,9 @@ class Splitter(TableReader):
             self.headings.pop()
             self._heading_starts.pop()
             self._heading_ends.pop()
+        if start >= 0:  # the span of the title exactly as printed (no "#", markup or line break), else unknown
+            at = self.text.find(title, start, max(end, start + len(title)))
+            start, end = (at, at + len(title)) if at >= 0 else (-1, -1)
         self.headings.append((level, title))
         self._heading_starts.append(start)
         self._heading_ends.append(end)

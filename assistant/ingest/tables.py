@@ -8,11 +8,15 @@ becomes one passage whose `cells` pair every value with its column's header.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..core.text import clean_inline, is_value, is_year, trim
 from ..core.types import Passage
 from .layout import PIPE_RULE_RE, Cell, Line, Table, aligned_rows, field_line, pipe_cells, spaced_cells, tab_cells
+
+
+_MAX_HEADER_CHARS = 60  # a longer cell is data or prose, not a column's name
 
 
 class TableReader:
@@ -140,7 +144,9 @@ class TableReader:
     def _looks_like_header(self, filled: list[Cell], cells: list[Cell]) -> bool:
         if len(filled) < 2:
             return False
-        if any(len(c.clean) > 45 or (is_value(c.text) and not is_year(c.text)) for c in filled):
+        # A column name may explain itself in brackets ("Published on (i.e. date, month and year)").
+        if any(len(re.sub(r"\([^)]*\)", "", c.clean).strip()) > _MAX_HEADER_CHARS
+               or (is_value(c.text) and not is_year(c.text)) for c in filled):
             return False
         # A header names columns: it repeats the current header, or no header is known yet.
         current = self.table.header
@@ -177,19 +183,30 @@ class TableReader:
             self._emit(cells[0].start, end, "row", self._row_context(pairs, cells), pairs)
 
     def _spills(self, cells: list[Cell], filled: list[Cell], header: list[str]) -> bool:
-        """A long cell that a spreadsheet export carried on into the next row, all other cells empty
-        ("Carry out a survey of all play areas and" / "publish the results"): joined to the row above."""
+        """Cells that carry on the row above, wrapped onto the next line by a PDF or spilled into the
+        next row by a spreadsheet export ("Carry out a survey of all play areas and" / "publish the
+        results"): joined to that row. Told apart from a new row (which may also leave its first cells
+        empty, carried down) by a cell starting in lower case, with every cell carrying on an unfinished
+        one above it."""
         last = self.out[-1] if self.out else None
-        if len(filled) != 1 or last is None or last.kind != "row" or self.text[last.char_end:filled[0].start].count("\n") > 1:
+        if last is None or last.kind != "row" or self.text[last.char_end:filled[0].start].count("\n") > 1:
             return False
-        col = cells.index(filled[0])
-        above = self.table.above[col] if col < len(self.table.above) else ""
-        if not above or not filled[0].clean[:1].islower() or above.rstrip().endswith((".", "!", "?", ":")):
+        if cells[0].text and len(filled) > 1:
             return False
-        joined = f"{above} {filled[0].clean}"
-        self.table.above[col] = joined
-        last.cells = [(h, joined if (h == header[col] and v == above) else v) for h, v in last.cells]
-        last.char_end = filled[0].end
+        cols = [cells.index(c) for c in filled]
+        above = [self.table.above[k] if k < len(self.table.above) else "" for k in cols]
+        if not any(c.clean[:1].islower() for c in filled):
+            return False
+        if not all(a and (c.clean[:1].islower() or not a.rstrip().endswith((".", "!", "?", ":")))
+                   for c, a in zip(filled, above)):
+            return False
+        joined = {k: f"{a} {c.clean}" for k, a, c in zip(cols, above, filled)}
+        old = {header[k]: above[i] for i, k in enumerate(cols)}
+        for k, value in joined.items():
+            self.table.above[k] = value
+        last.cells = [(h, joined[header.index(h)] if (h in old and v == old[h] and header.index(h) in joined) else v)
+                      for h, v in last.cells]
+        last.char_end = filled[-1].end
         last.text = self.text[last.char_start:last.char_end]
         return True
 

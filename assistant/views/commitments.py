@@ -29,12 +29,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..core.text import clean_inline
+from ..core.text import MONTH_RE, clean_inline
 from ..core.types import Passage, in_document_order
 from .cells import RowCell, cell_pairs, display_text, normalise_lead, split_cell, unglue
 from .periods import parse_due, parse_recurrence, valid_month
-from .prose import date_phrase, definitions, is_clause, relative_term, statement_spans
+from .prose import bare_date, date_phrase, definitions, is_clause, relative_term, statement_spans, subject_of
 from .rows import Part, RowParts, read_parts
+from .vocabulary import is_timescale_value
 
 # Headings that name a plan ("Our Promise", "Service Plan", "Improvement Strategy").
 _PLAN_WORD = re.compile(r"\b(?:plan|promise|strategy|pledge|charter|compact|covenant)\b", re.I)
@@ -114,6 +115,7 @@ class _SourceState:
     sections_seen: list[str] = field(default_factory=list)
     heading_fix: tuple[str, str] | None = None  # (stale top heading, real heading)
     last_row: tuple[list[Part], str] | None = None  # the themes of the action row just read, and its headers
+    headers: list[str] = field(default_factory=list)  # the column names of the last action table read
     last: Passage | None = None
     defined: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # relative term -> its definition
 
@@ -186,8 +188,10 @@ def _heading(p: Passage, state: _SourceState, level: int) -> Part | None:
         return Part(state.heading_fix[1])
     title = _strip_numbering(parts[level])
     spans = p.heading_spans if len(p.heading_spans) == len(parts) else []
-    if spans and spans[level][0] >= 0:
-        return Part(title, spans[level][0], spans[level][1])
+    if spans and spans[level][0] >= 0 and spans[level][1] - spans[level][0] == len(parts[level]):
+        # The splitter's span holds the heading exactly as printed: cite the title without its number.
+        start, end = spans[level]
+        return Part(title, end - len(title), end, title)
     return Part(title)
 
 
@@ -230,6 +234,8 @@ def _make(p: Passage, state: _SourceState, plan: str, action: Part, parts: dict[
     ts = parts.get("timescale")
     lead = parts.get("lead")
     times = _timescale_fields(ts.value if ts else None, state)
+    if not times["due"] and not times["recurrence"] and "frequency" in parts:
+        times["recurrence"] = parse_recurrence(parts["frequency"].value)  # "Frequency of update: Quarterly"
     c = Commitment(
         plan=plan, theme=" > ".join(t.value for t in themes if t.value) or None, action=action.value,
         lead=lead.value if lead else None, lead_normalised=normalise_lead(lead.value) if lead else None,
@@ -240,7 +246,7 @@ def _make(p: Passage, state: _SourceState, plan: str, action: Part, parts: dict[
         cost=parts["cost"].value if "cost" in parts else None,
         funding=parts["funding"].value if "funding" in parts else None, timescale_defined=times["timescale_defined"],
     )
-    spans = {"action": _span(action), **{k: _span(v) for k, v in parts.items()}}
+    spans = {"action": _span(action), **{("recurrence" if k == "frequency" else k): _span(v) for k, v in parts.items()}}
     if themes:
         spans["theme"] = _span(themes[-1])
     if times.get("defined_span"):
@@ -250,10 +256,12 @@ def _make(p: Passage, state: _SourceState, plan: str, action: Part, parts: dict[
 
 
 def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
-    parts = read_parts(p, _heading(p, state, -1) if p.kind == "fields" else None)
+    parts = read_parts(p, _heading(p, state, -1) if p.kind == "fields" else None, state.headers)
     if parts is None:
         state.last_row = None
         return []
+    if p.kind == "row" and any(h for h, _ in cell_pairs(p)):
+        state.headers = [h for h, _ in cell_pairs(p)]
     themes = parts.themes
     headers = " | ".join(h for h, _ in cell_pairs(p))
     if themes and len(themes) == 1 and state.last_row and state.last_row[1] == headers and len(state.last_row[0]) > 1:
@@ -268,8 +276,13 @@ def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
     state.last_row = (parts.themes, headers) if parts.themes else None
     plan = _plan_for_row(p, state)
     found = dict(parts.parts)
-    if "timescale" not in found:
-        found.update(_date_in(parts.action))
+    if "lead" not in found and parts.action.raw:
+        # No lead column: the body the action's own sentence names ("DWP dataset owners will …").
+        subject = subject_of(parts.action.raw)
+        at = parts.action.raw.find(subject) if subject else -1
+        if subject and at >= 0:
+            found["lead"] = Part(subject, parts.action.start + at, parts.action.start + at + len(subject), subject)
+    found.update(_when(parts, found.get("timescale")))
     actions = split_cell(parts.action_cell) if parts.action_cell is not None and p.kind == "row" else []
     leads = split_cell(_cell_of(p, found.get("lead")))
     times = split_cell(_cell_of(p, found.get("timescale")))
@@ -296,11 +309,45 @@ def _cell_of(p: Passage, part: Part | None) -> Any:
     return RowCell("", part.value, part.raw, part.start if part.start >= 0 else None, part.end if part.end >= 0 else None)
 
 
+def _when(parts: RowParts, column: Part | None) -> dict[str, Part]:
+    """The timescale of a row: its timescale column when that gives a date or says when.
+
+    Otherwise (no such column, or one that says "N/A", or only how often, while a date is printed
+    elsewhere in the row): a note that gives a date ("In place by March 2014", kept whole, as printed),
+    else a date in the action's own words, else the column as printed, else a note that says how
+    often or in which month ("Initial action by December, updated quarterly")."""
+    if column is not None and parse_due(column.value):
+        return {"timescale": column}
+    dated = next((o for o in parts.others if parse_due(o.value)), None)
+    if dated is not None:
+        return {"timescale": dated}
+    in_action = _date_in(parts.action)
+    if in_action and (column is None or parse_due(in_action["timescale"].value)) and not (
+            column is not None and is_timescale_value(column.value)):
+        return in_action
+    if column is not None:
+        return {"timescale": column}
+    notes = next((o for o in parts.others + [parts.parts[k] for k in ("frequency",) if k in parts.parts]
+                  if _tells_when(o)), None)
+    return {"timescale": notes} if notes is not None else {}
+
+
+def _tells_when(part: Part) -> bool:
+    """A cell that says when: a date phrase, a month or a frequency ("Initial action by December, updated quarterly")."""
+    return bool(part.value and (date_phrase(part.raw or part.value) or parse_recurrence(part.value)
+                                or re.search(rf"\b(?:by|before|from|until)\s+(?:the\s+end\s+of\s+)?{MONTH_RE}\b",
+                                             part.value)))
+
+
 def _date_in(part: Part | None) -> dict[str, Part]:
-    """A date phrase inside an action's own words ("… by March 2014"), as its timescale."""
+    """A date phrase inside an action's own words ("… by March 2014"), or a date printed in them
+    ("… overseas nationals 30.9.13 entering …"), as its timescale."""
     if part is None or not part.raw or part.start < 0:
         return {}
     found = date_phrase(part.raw)
+    phrase = part.raw[found[0]:found[1]] if found else ""
+    if found is None or not (parse_due(phrase) or parse_recurrence(phrase)):
+        found = bare_date(part.raw) or found  # "… nationals 30.9.13 entering …": a printed date beats "from April"
     if not found:
         return {}
     s, e = found

@@ -40,6 +40,11 @@ _SEASON = re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?({YEAR_
 _SEASON_END = {"spring": (0, 5), "summer": (0, 8), "autumn": (0, 11), "fall": (0, 11), "winter": (1, 2)}
 # "End 2012", "by the end of 2030", "late 2025": the year's last month.
 _YEAR_END = re.compile(rf"\b(?:end|close|late)\s+(?:of\s+)?({YEAR_RE})\b", re.I)
+# "30.9.13", "31/12/2014" (day first, as UK reports write them; "12/31/2014" when the day cannot be the month),
+# "2014-12-31".
+_NUMERIC_DATE = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./]((?:19|20)?\d\d)(?![\d/])|(?<!\d)((?:19|20)\d\d)-(\d\d)-\d\d(?!\d)")
+_REFERENCE = re.compile(r"\b(?:item|section|paragraph|para|chapter|table|figure|annex|appendix|step|action|"
+                        r"activity|dataset|milestone|policy|recommendation|no|ref)\.?\s*$", re.I)
 _BARE_YEAR = re.compile(rf"(?<![\d/.,-])({YEAR_RE})(?![\d/])(?!\s*[/–-]\s*\d)")
 # A date that opens a period rather than ending it: "From October 2013", "starting 2024".
 _OPENS = re.compile(r"\b(?:from|since|starting|beginning|commencing|after)\s+(?:in\s+|on\s+)?$", re.I)
@@ -75,7 +80,7 @@ def parse_due(text: str) -> str | None:
 
     "March2021" -> "2021-03"; "Dec. 31, 2021" -> "2021-12"; "2012/13" (a financial year) -> "2013-03";
     "Q3 2024" -> "2024-09"; "Q3 2024/25" -> "2024-12"; "Summer 2012" -> "2012-08"; "End 2012" ->
-    "2012-12"; "by 2030" -> "2030". Several dates give the latest ("May2021  June2021" -> "2021-06").
+    "2012-12"; "by 2030" -> "2030"; "30.9.13" -> "2013-09". Several dates give the latest ("May2021  June2021" -> "2021-06").
     A date that opens a period ("From October 2013"), a month without a year, a relative term
     ("1-3 years", "Short term") or a frequency gives None: undated stays undated.
     """
@@ -106,6 +111,17 @@ def parse_due(text: str) -> str | None:
         month = month_number(m.group(2))
         if month is not None:
             add(m, f"{_year(m.group(3)):04d}-{month:02d}")
+    for m in _NUMERIC_DATE.finditer(text):
+        if _REFERENCE.search(text[max(0, m.start() - 16):m.start()]):
+            continue  # "see item 4.1.17": a paragraph number, not a date
+        if m.group(4):
+            year, month = int(m.group(4)), int(m.group(5))
+        else:
+            day, month, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+            if month > 12 >= day:
+                month = day
+        if 1 <= month <= 12:
+            add(m, f"{year:04d}-{month:02d}")
     for m in _FINANCIAL_YEAR.finditer(text):
         start, sep, end = int(m.group(1)), m.group(2), m.group(3)
         if len(end) == 2 and int(end) == (start + 1) % 100 or (sep == "/" and int(end) == start + 1):

@@ -17,22 +17,29 @@ from ..core.text import MONTH_RE, sentence_spans
 # Who commits: "We", "The Council", "The Transport Team", "DWP", "MTC/ABAG", "Our partners".
 _BODY_WORDS = (r"Council|Board|Authority|Partnership|Department|Directorate|Service|Services|Team|Group|Committee|"
                r"Agency|Office|Executive|Trust|Commission|Government|Ministry|Unit|Panel|Forum|Network|Cabinet")
-SUBJECT = (rf"We|The\s+(?:[A-Z][\w&'’-]*\s+){{0,5}}(?:{_BODY_WORDS})|[A-Z][A-Za-z&'’-]+\s+(?:{_BODY_WORDS})|"
+# A body may be named with an "of" ("The Department of Health"); PDFs in small capitals print "nHS".
+_OF = r"(?:\s+(?:of|for)\s+(?:the\s+)?(?:[A-Z][\w&'’-]*)(?:\s+(?:and\s+)?[A-Z][\w&'’-]*){0,4})?"
+SUBJECT = (rf"We|The\s+(?:[A-Za-z][\w&'’-]*\s+){{0,5}}(?:{_BODY_WORDS}){_OF}|[A-Z][A-Za-z&'’-]+\s+(?:{_BODY_WORDS}){_OF}|"
            r"[A-Z]{2,}(?:/[A-Z]{2,})?|Our\s+[a-z]+(?:\s+[a-z]+)?")
 # "will" then what is done; not "will be able/required/expected", which describe rather than commit.
-_WILL = r"\s+will(?:\s+(?:also|continue\s+to|aim\s+to|seek\s+to|work\s+to|then|now|further))?\s+(?!be\s+(?:able|required|expected|asked|needed|subject)\b)(?=[a-z])"
+# "will be provided", "will be asked": the subject does not act (a passive), so it leads nothing.
+_WILL = (r"\s+will(?:\s+(?:also|continue\s+to|aim\s+to|seek\s+to|work\s+to|then|now|further))?\s+"
+         r"(?!be\s+(?:able|required|expected|asked|needed|subject|\w+ed|\w+en)\b)(?=[a-z])")
 _STATEMENT = re.compile(
     rf"(?:^|(?<=[\n\t])|(?<=[.!?;:]\s)|(?<=[.!?;:][\"'’”)]\s)|(?<=\s\s))[ \t\u00a0]*(?:[-*•·▪➤][ \t]+|\d+(?:\.\d+)*[.)]?\s+)?"
     rf"((?:{SUBJECT}){_WILL})")
 
+# A labelled item: "Milestone 7.1 . By January 31, 2020, launch …", "Action 3: …", "Commitment 2 – …".
+_LABEL = (r"(?:Milestone|Action|Commitment|Deliverable|Task|Step|Recommendation|Pledge|Objective)\s+[0-9]+[a-z]?"
+          r"(?:\.[0-9]+)*\s*[.:–-]?\s+\S")
 # A numbered clause that starts with what is done: "4.2 Publish …", "(c) Develop …", "Policy H3: Deliver …".
 ACTION_VERBS = (
     "Achieve|Adopt|Agree|Appoint|Assess|Build|Carry out|Complete|Conduct|Consult|Create|Deliver|Deploy|Design|Develop|"
     "Embed|Enable|Ensure|Establish|Evaluate|Expand|Explore|Extend|Identify|Implement|Improve|Increase|Install|"
     "Introduce|Launch|Maintain|Monitor|Prepare|Produce|Promote|Provide|Publish|Reduce|Refresh|Release|Replace|Review|"
     "Roll out|Set up|Share|Start|Strengthen|Support|Train|Undertake|Update|Upgrade|Work with|Write")
-_CLAUSE = re.compile(rf"^[ \t]*(?:\d+(?:\.\d+)+\.?|\d{{1,2}}[.)]|\(?[a-z]{{1,3}}\)|[a-z][.)]|Policy\s+[A-Z]{{0,3}}\d+[a-z]?:?)"
-                     rf"\s+({ACTION_VERBS})\b")
+_CLAUSE = re.compile(rf"^[ \t]*(?:(?:\d+(?:\.\d+)+\.?|\d{{1,2}}[.)]|\(?[a-z]{{1,3}}\)|[a-z][.)]|Policy\s+[A-Z]{{0,3}}\d+[a-z]?:?)"
+                     rf"\s+({ACTION_VERBS})\b|({_LABEL}))")
 
 # A date phrase in a sentence: "by March 2014", "by the end of 2025", "during 2024/25", "in Q3 2024",
 # "no later than 31 July 2023", "within six months".
@@ -61,22 +68,42 @@ def statement_spans(text: str) -> list[tuple[int, int, str]]:
     break before a line that starts afresh, since plans often list one statement per line without
     full stops. A numbered clause that starts with an action verb is a statement with no subject.
     """
-    starts = [(m.start(1), re.sub(r"\s+", " ", m.group(1)).rsplit(" will", 1)[0].strip()) for m in _STATEMENT.finditer(text)]
-    starts += [(m.start(1), "") for m in _CLAUSE.finditer(text) if m.start(1) not in {s for s, _ in starts}]
+    starts = [(m.start(1), m.end(1), re.sub(r"\s+", " ", m.group(1)).rsplit(" will", 1)[0].strip())
+              for m in _STATEMENT.finditer(text)]
+    taken = {s for s, _, _ in starts}
+    for m in _CLAUSE.finditer(text):
+        g = 1 if m.group(1) else 2
+        if m.start(g) not in taken:
+            starts.append((m.start(g), m.end(g), ""))
     starts = sorted(set(starts))
     if not starts:
         return []
     ends = sorted({e for _, e in sentence_spans(text)}
                   | {m.start() for m in re.finditer(r"[ \t\u00a0]*\n(?=[ \t\u00a0]*(?:[A-Z0-9(]|[-*•·▪➤]\s))", text)})
     out = []
-    for i, (s, subject) in enumerate(starts):
+    for i, (s, first_words, subject) in enumerate(starts):
         limit = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        end = next((e for e in ends if s < e <= limit), limit)
+        end = next((e for e in ends if first_words < e <= limit), limit)  # never inside "The\nCouncil will"
         while end > s and text[end - 1] in " \t\r\n\u00a0":
             end -= 1
         if end > s:
             out.append((s, end, subject))
     return out
+
+
+_NOT_A_BODY = re.compile(r"^(?:This|That|These|Those|It|They|He|She|There|Which|Who|What|Each|Every|All|Any|Some|"
+                        r"Such|Its|Their|Our|We|You|I|If|When|Where|As|In|On|By|For|From|Data|Information)\b")
+_OPENING_SUBJECT = re.compile(rf"^\s*({SUBJECT}|[A-Z][\w&'’/-]*(?:\s+[a-z][\w'’-]*){{0,3}}?){_WILL}")
+
+
+def subject_of(text: str) -> str | None:
+    """Who acts in a row's action that opens with "[someone] will …" ("DWP dataset owners will engage …"),
+    or None (no such opening, "We", a pronoun, a passive)."""
+    m = _OPENING_SUBJECT.match(text or "")
+    if not m:
+        return None
+    who = re.sub(r"\s+", " ", m.group(1)).strip()
+    return None if who == "We" or _NOT_A_BODY.match(who) else who
 
 
 def is_clause(text: str) -> bool:
@@ -96,6 +123,17 @@ def date_phrase(text: str) -> tuple[int, int] | None:
             break
         start = m.start()
     return start, end
+
+
+# A date printed on its own: "30.9.13", "31/12/2014", "2014-12-31", "30 September 2013", "September 2013".
+_BARE_DATE = re.compile(rf"(?<![\d./])\d{{1,2}}[./]\d{{1,2}}[./](?:19|20)?\d\d(?![\d/])|\b(?:19|20)\d\d-\d\d-\d\d\b|"
+                        rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{MONTH_RE}\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b")
+
+
+def bare_date(text: str) -> tuple[int, int] | None:
+    """Span (relative to `text`) of the first date printed in `text`, or None."""
+    m = _BARE_DATE.search(text or "")
+    return (m.start(), m.end()) if m else None
 
 
 def definitions(text: str) -> list[tuple[str, int, int]]:

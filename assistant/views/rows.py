@@ -19,7 +19,7 @@ from .vocabulary import is_timescale_value, table_roles
 _TIMESCALE_TAIL = re.compile(
     r"(?:(?<=\s)|^)((?:\d+\s*(?:[-–]\s*\d+\s*)?(?:years?|yrs?|months?)|(?:short|medium|long)[\s-]*term|immediate|"
     r"ongoing|on-going|(?:by\s+)?(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?(?:19|20)\d\d)"
-    r"\b[^,;]*)$", re.I)
+    r"\b(?:\s*\([^)]*\))?)", re.I)
 
 
 @dataclass
@@ -40,6 +40,7 @@ class RowParts:
     parts: dict[str, Part] = field(default_factory=dict)  # lead, partners, timescale, measure, cost, funding
     themes: list[Part] = field(default_factory=list)  # the theme cells, outermost first
     action_cell: RowCell | None = None  # for splitting cells that hold several actions
+    others: list[Part] = field(default_factory=list)  # cells no role claimed ("Notes on action"), in order
 
 
 def _part(c: RowCell) -> Part:
@@ -58,9 +59,10 @@ def is_header_repeat(cells: list[RowCell]) -> bool:
 def _split_timescale(c: RowCell) -> tuple[Part | None, Part | None]:
     """A cell under "Partners and Timeframe": (who, when), each with its own span."""
     text = c.raw or c.value
-    m = _TIMESCALE_TAIL.search(text)
-    if not m or not m.group(1).strip():
+    found = [m for m in _TIMESCALE_TAIL.finditer(text) if m.start(1) > 0]
+    if not found:
         return _part(c), None
+    m = found[0]  # "MTC/ABAG, Caltrans 1-4 years includes …": who, then when; what follows is a note
     who_raw, when_raw = text[:m.start(1)].rstrip(" ,;–-\t\n"), m.group(1).strip()
     base = c.start if (c.start is not None and c.raw) else None
 
@@ -72,17 +74,22 @@ def _split_timescale(c: RowCell) -> tuple[Part | None, Part | None]:
     return (sub(who_raw, 0) if who_raw else None), sub(when_raw, m.start(1))
 
 
-def read_parts(p: Passage, heading: Part | None = None) -> RowParts | None:
+def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | None = None) -> RowParts | None:
     """The parts of a row or fields passage by the roles its headers name; None when it is no commitment.
 
     A row is read when a header names an action, or, in a table without one, when the row has a
     lead or a timescale: then its first free-text cell (and a description after it) is the action.
     A block of fields without an action field is the action under `heading` (the heading above it)
-    when it gives a lead or a timescale. A repeated header row is never a commitment.
+    when it gives a lead or a timescale. A repeated header row is never a commitment. A row whose
+    table printed no header (continued on a new page, or a second table of the same shape) is read
+    with `headers`, the last action table's, when it has as many cells.
     """
     cells = locate_cells(p)
     if not cells or is_header_repeat(cells):
         return None
+    if headers and len(headers) == len(cells) and not any(c.header for c in cells):
+        for c, h in zip(cells, headers):
+            c.header = h
     roles = table_roles([c.header for c in cells], [c.value for c in cells], action_elsewhere=heading is not None)
     out = RowParts()
     free: list[RowCell] = []
@@ -101,16 +108,25 @@ def read_parts(p: Passage, heading: Part | None = None) -> RowParts | None:
                 out.parts.setdefault("timescale", when)
             continue
         role = rs[0]
-        if role == "action" and out.action is None:
-            out.action, out.action_cell = _part(c), c
+        if role == "action":
+            # Several headers may name an action ("Section in Strategy", "Commitment Description",
+            # "Notes on action"): the action is the longest of them, the others are notes.
+            if out.action_cell is None or len(c.value) > len(out.action_cell.value):
+                if out.action_cell is not None:
+                    out.others.append(_part(out.action_cell))
+                out.action, out.action_cell = _part(c), c
+            else:
+                out.others.append(_part(c))
         elif role == "theme":
             named = emphasised(c.raw) if c.raw else None
             theme = _part(c)
             if named:  # "<b>Voice</b> Listening to …": the theme is the emphasised name
                 theme.value = named[0]
             out.themes.append(theme)
-        elif role != "action":
-            out.parts.setdefault(role, _part(c))
+        elif role not in out.parts:
+            out.parts[role] = _part(c)
+        else:
+            out.others.append(_part(c))
     if out.action is None and heading is not None and heading.value and (out.parts.get("lead") or out.parts.get("timescale")):
         out.action = heading
     if out.action is None and free and any("action" in rs for rs in roles):
@@ -128,9 +144,28 @@ def read_parts(p: Passage, heading: Part | None = None) -> RowParts | None:
         if described is not None and first.start is not None and described.end is not None and first.raw:
             joined = (p.text or "")[first.start - p.char_start:described.end - p.char_start]
             out.action = Part(display_text(joined), first.start, described.end, joined)
+    if out.action_cell is not None and _identifier(out.action.value):
+        # "Activity 3.3.1", "Dataset 4.1.2", "1.2": the action column holds a reference; what is done
+        # is the longest free-text cell beside it.
+        described = max((c for c in free if len(c.value.split()) >= _MIN_ACTION_WORDS), key=lambda c: len(c.value),
+                        default=None)
+        if described is not None:
+            out.others.append(out.action)
+            out.action, out.action_cell = _part(described), described
+            free = [c for c in free if c is not described]
     if not re.search(r"[A-Za-z]{3}", out.action.value):
         return None
+    out.others += [_part(c) for c in free if _part(c).start != out.action.start]
     return out
+
+
+_MIN_ACTION_WORDS = 4
+
+
+def _identifier(value: str) -> bool:
+    """A reference rather than an action: a few words with a number ("Activity 3.3.1", "1.2", "Dataset 4")."""
+    words = value.split()
+    return len(words) <= 3 and bool(re.search(r"\d", value))
 
 
 def _dated(part: Part | None) -> bool:

@@ -4,6 +4,7 @@ A plan's action table is read by what its headers *say*, not by where its column
 
 | role      | headers and labels that name it (any case, singular or plural)                          |
 |-----------|------------------------------------------------------------------------------------------|
+| frequency | frequency (of update, of publication), how often, cadence: a recurring timescale       |
 | timescale | timescale, timeline, time frame, by when, when, deadline, due, target date, completion   |
 |           | date, date, schedule, term, milestone date, "to be published on"                          |
 | lead      | lead, lead officer, lead agency, owner, responsible (party, officer), responsibility,     |
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 
 # Checked in this order; the first role whose pattern matches a header is its role.
 ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("frequency", re.compile(r"\bfrequen|\bhow often\b|\bcadence\b", re.I)),
     ("timescale", re.compile(r"time\s*-?\s*scales?|time\s*-?\s*lines?|time\s*-?\s*frames?|\bdeadlines?\b|\bdue\b|"
                              r"\bby when\b|^\s*when\b|\bdates?\b|\bcompletion\b|\bschedule\b|\bterm\b|"
                              r"\bpublished on\b|\bto be (?:completed|delivered|published)\b", re.I)),
