@@ -275,7 +275,7 @@ def test_malformed_rows_give_what_they_can_and_never_raise() -> None:
     shifted = row("Only text here that is long\tBoss", [("Actions", ""), ("", "Only text here that is long"),
                                                         ("Lead", "Boss")], 300)
     no_action_table = row("Organisation X\tBoss", [("Organisation", "Organisation X"), ("Lead", "Boss")], 350)
-    junk_cells = row("Act\tX", [("Actions",), "not a pair", ("Actions", "Act"), ("Lead", "X")], 400)  # type: ignore[list-item]
+    junk_cells = row("Act now\tX", [("Actions",), "not a pair", ("Actions", "Act now"), ("Lead", "X")], 400)  # type: ignore[list-item]
     wrong_text = row("text that does not match the cells", [("Actions", "Something else"), ("Lead", "Y")], 500)
     empty = row("", [("Actions", "")], 600)
     out = extract_commitments([missing_lead, stray_tabs, shifted, no_action_table, junk_cells, wrong_text, empty])
@@ -285,7 +285,7 @@ def test_malformed_rows_give_what_they_can_and_never_raise() -> None:
     assert by_start[200].timescale is None and by_start[200].due is None
     assert by_start[300].action == "Only text here that is long" and by_start[300].lead == "Boss"
     assert 350 not in by_start  # a table without an action column is not an action plan
-    assert by_start[400].action == "Act" and by_start[400].lead == "X"
+    assert by_start[400].action == "Act now" and by_start[400].lead == "X"
     assert by_start[500].action == "Something else" and by_start[500].text == "text that does not match the cells"
     assert 600 not in by_start
     assert all(c.kind == "row" for c in out)

@@ -48,6 +48,7 @@ DATE_PHRASE = re.compile(
     rf"\b{_WHEN_WORDS}\s+(?:the\s+)?(?:(?:end|start|beginning|middle|summer|spring|autumn|winter)\s+of\s+)?"
     rf"(?:(?:Q[1-4]|(?:spring|summer|autumn|fall|winter))\s+|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{MONTH_RE}\.?\s+(?:\d{{1,2}},?\s+)?)?"
     rf"(?:(?:19|20)\d\d(?:\s*[/–-]\s*\d{{2,4}})?)"
+    rf"|\bbetween\s+{MONTH_RE}\.?\s+\d{{1,2}}(?:,?\s+(?:19|20)\d\d)?\s+and\s+{MONTH_RE}\.?\s+\d{{1,2}},?\s+(?:19|20)\d\d"
     rf"|\b(?:within|over\s+the\s+next)\s+(?:\d+|one|two|three|four|five|six|twelve|eighteen)\s+(?:months?|years?|weeks?)\b"
     rf"|\b(?:each|every)\s+(?:year|quarter|month|week)\b|\b(?:annually|quarterly|monthly|twice\s+a\s+year)\b",
     re.I)

@@ -155,6 +155,9 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
             free = [c for c in free if c is not described]
     if not re.search(r"[A-Za-z]{3}", out.action.value):
         return None
+    words = len(out.action.value.split())
+    if words < 2 or (words <= _MIN_ACTION_WORDS - 1 and not out.parts.get("lead") and not out.parts.get("timescale")):
+        return None  # "Commitment", "10-Year Vision": a header or title cell, not something to be done
     out.others += [_part(c) for c in free if _part(c).start != out.action.start]
     return out
 
