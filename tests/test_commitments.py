@@ -151,6 +151,20 @@ def test_service_plan_we_will_statements_by_priority(extracted: list[Commitment]
     assert schools.text.endswith("in all establishments.") and "pandemic" not in schools.text
 
 
+def test_chat_and_register_agree_on_who_leads_and_when(extracted: list[Commitment], bot: Assistant) -> None:
+    """"Who leads …?" and "When will … happen?" are answered from the register's row, citing it."""
+    plan = [c for c in extracted if "2023-25" in c.plan and c.lead_normalised]
+    assert len(plan) == 29
+    for c in plan:
+        for question, wanted in ((f"Who leads “{c.action}”?", c.lead_normalised),
+                                 (f"When will “{c.action}” be done?", c.timescale)):
+            answer = bot.ask(question)
+            assert not answer.abstained, question
+            first = answer.citations[0]
+            assert (first.source, first.char_start, first.char_end) == (c.source, c.char_start, c.char_end), question
+            assert wanted and wanted in answer.answer, (question, answer.answer)
+
+
 def test_every_commitment_is_a_verbatim_span(extracted: list[Commitment], bot: Assistant) -> None:
     assert len(extracted) == 162
     texts: dict[str, str] = {}
@@ -330,9 +344,11 @@ def test_cli_json_and_filters(settings: Settings) -> None:
     assert res.exit_code == 0, res.output
     items = json.loads(res.stdout)
     assert len(items) == 162 and {"plan", "lead_normalised", "due", "char_start", "text"} <= set(items[0])
-    res = invoke(settings, "--json", "--foundation", "Voice", "--plan", "2023-25")
+    res = invoke(settings, "--json", "--theme", "Voice", "--plan", "2023-25")
     voice = json.loads(res.stdout)
-    assert res.exit_code == 0 and len(voice) == 6 and {c["foundation"] for c in voice} == {"Voice"}
+    assert res.exit_code == 0 and len(voice) == 6 and {c["theme"] for c in voice} == {"Voice"}
+    # Every field carries the verbatim span it was read from.
+    assert all(set(c["spans"]) >= {"action", "lead", "timescale", "theme"} for c in voice)
     res = invoke(settings, "--json", "--lead", "senior manager", "--due-before", "2024-07", "--plan", "2023-25")
     due = json.loads(res.stdout)
     assert due and all(c["due"] < "2024-07" and c["lead_normalised"] == "Senior Manager" for c in due)
@@ -349,7 +365,7 @@ def test_cli_csv_matches_json(settings: Settings) -> None:
 
 
 def test_cli_table_by_default(settings: Settings) -> None:
-    res = invoke(settings, "--foundation", "Scaffolding", "--plan", "2023-25")
+    res = invoke(settings, "--theme", "Scaffolding", "--plan", "2023-25")
     assert res.exit_code == 0, res.output
     assert "Fully implement GIRFEC Practice Profile in all sites" in res.stdout
     assert "recurring twice a year" in res.stdout and "3 commitments" in res.stdout
@@ -373,7 +389,8 @@ def test_cli_one_format_and_a_missing_index(settings: Settings, tmp_path: Path) 
     assert res.exit_code == 1 and "does not exist" in res.output
     assert "Traceback" not in res.output
     help_text = CliRunner().invoke(commitments_cmd, ["--help"]).output
-    assert "Examples:" in help_text and "assistant commitments --foundation Voice" in help_text
+    assert "Examples:" in help_text and "assistant commitments --theme Voice" in help_text
+    assert "timescale_defined" in help_text and "spans" in help_text  # the JSON schema is documented
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -388,11 +405,11 @@ def test_commitments_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     at.run()
     assert not at.exception, at.exception
     assert at.dataframe[0].value.shape[0] == 162
-    at.selectbox(key="cm_foundation").select("Voice").run()
+    at.selectbox(key="cm_theme").select("Voice").run()
     at.selectbox(key="cm_plan").select(
         "Our Promise to Care Experienced Children, Young People and Families 2023-25 Action Plan").run()
     table = at.dataframe[0].value
-    assert table.shape[0] == 6 and set(table["Foundation / priority"]) == {"Voice"}
+    assert table.shape[0] == 6 and set(table["Theme"]) == {"Voice"}
     at.text_input(key="cm_due").input("2024-13").run()
     assert not at.exception and any("YYYY" in w.value for w in at.warning)
     # Selecting a row shows its verbatim span, the report around it (escaped, marked), and the whole report.

@@ -10,6 +10,7 @@ from ..core.settings import Relevance
 from ..core.text import content_terms
 from ..core.types import DocumentRecord, Passage
 from ..ingest.glossary import Glossary
+from ..views.vocabulary import header_roles
 from .question import Question
 from .retrieve import Hit
 
@@ -138,9 +139,12 @@ def gives_date(text: str) -> bool:
 
 def answers_kind(q: Question, p: Passage, figure: bool = True) -> bool:
     """The passage holds the kind of thing the question asks for: a figure (unless `figure` is False),
-    someone's name, a date, a cause."""
-    return ((not figure or not q.wants_figure or has_figure(p.text)) and (not q.wants_person or names_someone(p.text))
-            and (not q.wants_date or gives_date(p.text)) and (not q.wants_reason or gives_reason(p.text)))
+    someone's name (or a row's lead), a date (or a row's timescale), a cause."""
+    roles = {r for h, v in (p.cells or []) if v for r in header_roles(str(h))} if p.kind in ("row", "fields") else set()
+    return ((not figure or not q.wants_figure or has_figure(p.text))
+            and (not q.wants_person or names_someone(p.text) or bool(roles & {"lead", "partners"}))
+            and (not q.wants_date or gives_date(p.text) or "timescale" in roles)
+            and (not q.wants_reason or gives_reason(p.text)))
 
 
 def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:

@@ -105,6 +105,9 @@ class Selection(BaseModel):
                                                        "question's weight.")
     figure_bonus: float = Field(0.02, description="Preference for a sentence with a figure when an amount is asked.")
     commitment_window: int = Field(12, description="Top candidates read for action-plan rows to state as commitments.")
+    register_match: float = Field(0.75, description="A 'who leads …' or 'when will …' question is answered from the "
+                                                    "register's commitment that holds this share of what it asks about "
+                                                    "(its rarity-weighted words) in its action and theme.")
 
 
 class Linking(BaseModel):

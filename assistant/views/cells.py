@@ -92,7 +92,7 @@ def locate_cells(p: Passage) -> list[RowCell]:
         words = re.findall(r"\w+", c.value)
         if not words:
             continue
-        pattern = re.compile(r"(?:\W|<[^>]{0,10}>)*?".join(re.escape(w) for w in words))
+        pattern = re.compile(r"(?:\W|<[^>]{0,80}>)*?".join(re.escape(w) for w in words))
         for m in pattern.finditer(text, pos):
             if _cell_starts(text, m.start()):
                 start, end = m.start(), m.end()

@@ -116,6 +116,7 @@ class _SourceState:
     heading_fix: tuple[str, str] | None = None  # (stale top heading, real heading)
     last_row: tuple[list[Part], str] | None = None  # the themes of the action row just read, and its headers
     headers: list[str] = field(default_factory=list)  # the column names of the last action table read
+    theme_cells: dict[str, Part] = field(default_factory=dict)  # a theme cell's header and value -> where it was printed
     last: Passage | None = None
     defined: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # relative term -> its definition
 
@@ -262,6 +263,12 @@ def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
         return []
     if p.kind == "row" and any(h for h, _ in cell_pairs(p)):
         state.headers = [h for h, _ in cell_pairs(p)]
+    for k, (theme, key) in enumerate(zip(parts.themes, parts.theme_headers)):
+        # A theme carried down from the row above was printed there: cite that cell (and name it so).
+        if theme.start >= 0:
+            state.theme_cells[key] = theme
+        elif key in state.theme_cells:
+            parts.themes[k] = state.theme_cells[key]
     themes = parts.themes
     headers = " | ".join(h for h, _ in cell_pairs(p))
     if themes and len(themes) == 1 and state.last_row and state.last_row[1] == headers and len(state.last_row[0]) > 1:
@@ -286,6 +293,7 @@ def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
     actions = split_cell(parts.action_cell) if parts.action_cell is not None and p.kind == "row" else []
     leads = split_cell(_cell_of(p, found.get("lead")))
     times = split_cell(_cell_of(p, found.get("timescale")))
+    measures = split_cell(_cell_of(p, found.get("measure")))
     n = len(actions)
     split = (n > 1 and all(len(x) in (0, 1, n) for x in (leads, times))
              and any(len(x) == n for x in (leads, times)) and all(a[1] >= 0 for a in actions))
@@ -294,7 +302,7 @@ def _row_commitments(p: Passage, state: _SourceState) -> list[Commitment]:
     out = []
     for i, (raw, start, end) in enumerate(actions):
         own = dict(found)
-        for role, pieces in (("lead", leads), ("timescale", times)):
+        for role, pieces in (("lead", leads), ("timescale", times), ("measure", measures)):
             if len(pieces) == n:
                 own[role] = Part(display_text(pieces[i][0]), pieces[i][1], pieces[i][2], pieces[i][0])
         text = p.text[start - p.char_start:end - p.char_start]

@@ -39,6 +39,7 @@ class RowParts:
     action: Part | None = None
     parts: dict[str, Part] = field(default_factory=dict)  # lead, partners, timescale, measure, cost, funding
     themes: list[Part] = field(default_factory=list)  # the theme cells, outermost first
+    theme_headers: list[str] = field(default_factory=list)  # their cells' header and value, as a key
     action_cell: RowCell | None = None  # for splitting cells that hold several actions
     others: list[Part] = field(default_factory=list)  # cells no role claimed ("Notes on action"), in order
 
@@ -123,6 +124,7 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
             if named:  # "<b>Voice</b> Listening to …": the theme is the emphasised name
                 theme.value = named[0]
             out.themes.append(theme)
+            out.theme_headers.append(f"{c.header}\t{c.value}")
         elif role not in out.parts:
             out.parts[role] = _part(c)
         else:
