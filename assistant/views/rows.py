@@ -158,8 +158,11 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
     if not re.search(r"[A-Za-z]{3}", out.action.value):
         return None
     words = len(out.action.value.split())
-    if words < 2 or (words <= _MIN_ACTION_WORDS - 1 and not out.parts.get("lead") and not out.parts.get("timescale")):
-        return None  # "Commitment", "10-Year Vision": a header or title cell, not something to be done
+    bare = not out.parts.get("lead") and not out.parts.get("timescale")
+    if words < 2 or (bare and (words <= _MIN_ACTION_WORDS - 1 or out.action.value.split()[0].islower())):
+        # "Commitment", "10-Year Vision": a header or title cell; "centers to create …": the end of a
+        # cell cut off by a page break. Neither is something to be done.
+        return None
     out.others += [_part(c) for c in free if _part(c).start != out.action.start]
     return out
 
