@@ -179,3 +179,14 @@ def test_a_word_table_and_a_pdf_table_over_pages(tmp_path: Path) -> None:
             ("Repair the war memorial", "Clerk", "2027-03"),
             ("Buy a new mower for the playing field", "Grounds Manager", "2027-03"),
             ("Survey the allotments", "Allotments Officer", "2026-08")], name
+
+
+def test_tables_that_are_not_commitments() -> None:
+    """A grants table (projects, no lead or timescale), an indicator dashboard (a publication date is not a
+    deadline) and a motion's recommendation are not a register's rows."""
+    text = ("| Organisation | Project summary | Amount requested | Recommendation |\n|---|---|---|---|\n"
+            "| Riverside Bowls Club | New mower for the green and a storage shed | £2,400 | Approved |\n\n"
+            "| Priority | Indicator | Source | Publication date | Next release |\n|---|---|---|---|---|\n"
+            "| Health | Adults who are active | Sport survey office | Apr 2026 | Apr 2027 |\n\n"
+            "Recommendation 1 of Item 3 of the report was adopted on May 22, 2026.\n")
+    assert register(text) == []

@@ -28,6 +28,7 @@ def render_commitment(c: Commitment) -> str:
         details.append(f"due: {c.timescale}" + (f" ({c.timescale_defined})" if c.timescale_defined else ""))
     if c.measure:
         details.append(f"impact measured by: {c.measure}")
+    details += [f"{name}: {value}" for name, value in (("cost", c.cost), ("funding", c.funding)) if value]
     where = ", ".join(x for x in (c.theme, c.plan) if x)
     text = c.action.rstrip(".")
     if details:

@@ -16,7 +16,8 @@ from ..core.text import MONTH_RE, sentence_spans
 
 # Who commits: "We", "The Council", "The Transport Team", "DWP", "MTC/ABAG", "Our partners".
 _BODY_WORDS = (r"Council|Board|Authority|Partnership|Department|Directorate|Service|Services|Team|Group|Committee|"
-               r"Agency|Office|Executive|Trust|Commission|Government|Ministry|Unit|Panel|Forum|Network|Cabinet")
+               r"Agency|Office|Executive|Trust|Commission|Government|Ministry|Unit|Panel|Forum|Network|Cabinet|"
+               r"Centre|Center|Institute|Bureau|Body|Organisation|Organization|Programme|Program")
 # A body may be named with an "of" ("The Department of Health"); PDFs in small capitals print "nHS".
 _OF = r"(?:\s+(?:of|for)\s+(?:the\s+)?(?:[A-Z][\w&'’-]*)(?:\s+(?:and\s+)?[A-Z][\w&'’-]*){0,4})?"
 SUBJECT = (rf"We|The\s+(?:[A-Za-z][\w&'’-]*\s+){{0,5}}(?:{_BODY_WORDS}){_OF}|[A-Z][A-Za-z&'’-]+\s+(?:{_BODY_WORDS}){_OF}|"
@@ -29,8 +30,9 @@ _STATEMENT = re.compile(
     rf"(?:^|(?<=[\n\t])|(?<=[.!?;:]\s)|(?<=[.!?;:][\"'’”)]\s)|(?<=\s\s))[ \t\u00a0]*(?:[-*•·▪➤][ \t]+|\d+(?:\.\d+)*[.)]?\s+)?"
     rf"((?:{SUBJECT}){_WILL})")
 
-# A labelled item: "Milestone 7.1 . By January 31, 2020, launch …", "Action 3: …", "Commitment 2 – …".
-_LABEL = (r"(?:Milestone|Action|Commitment|Deliverable|Task|Step|Recommendation|Pledge|Objective)\s+[0-9]+[a-z]?"
+# A labelled item: "Milestone 7.1 . By January 31, 2020, launch …", "Action 3: …", "Commitment 2 – …"
+# (not "Recommendation 1 of Item 3", which a council decides on rather than commits to).
+_LABEL = (r"(?:Milestone|Action|Commitment|Deliverable|Task|Pledge)\s+[0-9]+[a-z]?"
           r"(?:\.[0-9]+)*\s*[.:–-]?\s+\S")
 # A numbered clause that starts with what is done: "4.2 Publish …", "(c) Develop …", "Policy H3: Deliver …".
 ACTION_VERBS = (

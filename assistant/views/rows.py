@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..core.text import clean_inline
 from ..core.types import Passage
 from .cells import RowCell, display_text, emphasised, locate_cells
-from .vocabulary import is_timescale_value, table_roles
+from .vocabulary import COMMITMENT_HEADER, COMMITMENT_ROLES, DEADLINE_HEADER, is_timescale_value, table_roles
 
 # The timescale at the end of a cell that holds two things: "MTC/ABAG, CMAs 4 YEARS", "Planning team Short term".
 _TIMESCALE_TAIL = re.compile(
@@ -92,6 +92,9 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
         for c, h in zip(cells, headers):
             c.header = h
     roles = table_roles([c.header for c in cells], [c.value for c in cells], action_elsewhere=heading is not None)
+    if not COMMITMENT_ROLES & {r for rs in roles for r in rs} and not any(
+            "action" in rs and COMMITMENT_HEADER.search(c.header) for c, rs in zip(cells, roles)):
+        return None  # "Organisation | Project summary | Amount requested": projects or grants, not commitments
     out = RowParts()
     free: list[RowCell] = []
     for c, rs in zip(cells, roles):
@@ -136,7 +139,8 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
         longest = max(free, key=lambda c: len(c.value))
         out.action, out.action_cell = _part(longest), longest
     if out.action is None:
-        if not _dated(out.parts.get("timescale")) or not free:
+        deadline = any("timescale" in rs and DEADLINE_HEADER.search(c.header) for c, rs in zip(cells, roles))
+        if not deadline or not _dated(out.parts.get("timescale")) or not free:
             return None  # a table naming no action is read only when it says by when (a release schedule)
         # No column names the action: the row's first free-text cell is what is done (a dataset's
         # name, a project), with a description cell after it when there is one.

@@ -65,6 +65,19 @@ TIMESCALE_VALUE = re.compile(
     re.I)
 
 
+# Headers that say by when something is to be done (not just a date something happened): a table that
+# names no action column is read as commitments only under one of these.
+DEADLINE_HEADER = re.compile(r"time\s*-?\s*scale|time\s*-?\s*line|time\s*-?\s*frame|\bdeadline|\bdue\b|\bby when\b|"
+                             r"\btarget date|\bcompletion date|\bdelivery date|\bend date|"
+                             r"\bto be (?:first )?(?:published|completed|delivered|released)", re.I)
+
+# What a row must have besides its action to be a commitment, not a list of projects or grants: one of
+# these columns, or an action column that names commitments outright.
+COMMITMENT_ROLES = {"lead", "partners", "timescale", "measure", "cost", "funding", "frequency"}
+COMMITMENT_HEADER = re.compile(r"\bactions?\b|\bcommitments?\b|\bmilestones?\b|\bdeliverables?\b|\bpledges?\b|"
+                               r"\btasks?\b|\bwhat (?:we|will we) (?:will )?do\b", re.I)
+
+
 def header_role(header: str) -> str | None:
     """The role a header names on its own (the first of `ROLE_PATTERNS` that matches), or None."""
     h = " ".join((header or "").split())
