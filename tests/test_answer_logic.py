@@ -190,6 +190,19 @@ def test_a_question_about_one_place_is_not_answered_from_another_places_report()
     assert not answer_from_hits(question, [there], TermCache(), others=set()).abstained
 
 
+def test_who_held_a_role_prefers_the_passage_naming_its_holder() -> None:
+    from assistant.answer.rerank import names_role
+
+    assert names_role("Present: Cllr Ann Lee (Chair), Cllr Bo Ray", "chair")
+    assert names_role("In attendance: Tom Hall, Parish Clerk", "clerk") and names_role("CLERK TO THE COUNCIL: MAY FOX", "clerk")
+    assert not names_role("The Chair of the working group reported.", "chair")
+    question = q("Who chaired the meeting of the kinship care panel?")
+    mentions = Hit(passage("The Chair of the kinship care panel, Cllr Day, thanked members.", start=0), relevance=0.8)
+    holder = Hit(passage("Present: Cllr Ann Lee (Chair), Cllr Bo Ray, kinship care panel.", start=100), relevance=0.75)
+    answer = answer_from_hits(question, [mentions, holder], TermCache(), abstention=Abstention(min_relevance=0.4))
+    assert answer.citations[0].char_start == 100
+
+
 def test_lists_are_one_statement_with_their_lead_in() -> None:
     from assistant.answer.compose import statement
 

@@ -175,7 +175,8 @@ def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = Non
     # (a figure, a name, a date); failing that, one that answers.
     near = [h for h in hits if h.relevance >= abstention.promote_within * hits[0].relevance] if hits else []
     fine = [h for h in near if why_not(q, h, cache, df, abstention, others) is None]
-    lead = next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None)
+    lead = next((h for h in fine if answers_kind(q, h.passage, strict=True)),
+                next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None))
     if lead is not None:
         hits, why = [lead] + [h for h in hits if h is not lead], None
     if why:
