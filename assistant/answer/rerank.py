@@ -215,7 +215,12 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
     return sorted(hits, key=lambda h: -h.relevance)
 
 
-def key_coverage(q: Question, p: Passage, cache: TermCache) -> float:
-    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its section hold."""
-    key = q.key
+def key_coverage(q: Question, p: Passage, cache: TermCache, known: Mapping[str, int] | None = None,
+                 unseen_weight: float = 1.0) -> float:
+    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its section hold.
+
+    With `known` (document frequencies), words no report uses at all weigh `unseen_weight` of their
+    rarity: the reader's own word ("phone" for a number printed under the clerk's name) cannot be
+    covered by any passage, but still says what is asked."""
+    key = {t: w * (unseen_weight if known is not None and known.get(t, 0) == 0 else 1.0) for t, w in q.key.items()}
     return coverage(key, cache.of(p)) if key else 1.0

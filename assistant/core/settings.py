@@ -88,6 +88,10 @@ class Abstention(BaseModel):
                                                    "subject), a passage this near its relevance that does leads instead.")
     dense_trust: float = Field(0.6, description="A question word no report uses may be the reader's own word for the "
                                                 "reports'; a passage this similar in meaning is not declined for it.")
+    min_key_words: int = Field(2, description="Decline when the best passage holds fewer than this many of the words "
+                                              "of a question about three or more things (one shared word is chance).")
+    unseen_word_weight: float = Field(0.5, description="Weight, as a share of its rarity, of a question word no report "
+                                                       "uses when judging a passage at least dense_trust similar.")
 
 
 class Selection(BaseModel):
