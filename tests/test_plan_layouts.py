@@ -190,3 +190,24 @@ def test_tables_that_are_not_commitments() -> None:
             "| Health | Adults who are active | Sport survey office | Apr 2026 | Apr 2027 |\n\n"
             "Recommendation 1 of Item 3 of the report was adopted on May 22, 2026.\n")
     assert register(text) == []
+
+
+def test_cells_wrapped_over_lines_in_a_table_continued_without_its_header() -> None:
+    """A PDF table's cells wrap onto the next printed line (in lower case, or a lone year), and the table
+    goes on over a page whose header is not repeated: each row is still one commitment, read with the
+    columns of the table above."""
+    text = ("No\tTheme\tCommitment\tNotes on timing\n"
+            "1\tOpen data\tWe will publish our spending over £500 every month in\tIn place by March 2027\n"
+            "\t\ta format anyone can reuse\t\n"
+            "\nPage 3\n\n"
+            "2\tEngagement\tWe will hold a users' event to hear what data people\tWe will announce it by\n"
+            "\t\twant next\tSeptember\n"
+            "\t\t\t2027\n"
+            "3\tEngagement\tWe will answer every data request within 20 working days.\tOngoing\n")
+    found = register(text, "wrapped.txt")
+    assert [(c.action, c.timescale, c.due) for c in found] == [
+        ("We will publish our spending over £500 every month in a format anyone can reuse", "In place by March 2027",
+         "2027-03"),
+        ("We will hold a users' event to hear what data people want next", "We will announce it by September 2027",
+         "2027-09"),
+        ("We will answer every data request within 20 working days.", "Ongoing", None)]

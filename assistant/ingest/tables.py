@@ -52,22 +52,24 @@ class TableReader:
         filled = [c for c in cells if c.text]
         if not filled:
             return
-        if header and len(header) == len(cells) and self._spills(cells, filled, header):
+        if self._spills(cells, filled, header):
             return
-        if header and len(header) == len(cells):
+        if (header and len(header) == len(cells)) or not header:
+            labels = header if header else [""] * len(cells)
             values = [c.clean for c in cells]
             # Empty leading cells repeat the row above (the Foundation or Priority of an action plan).
             lead = 0
-            while lead < len(values) and not values[lead] and lead < len(self.table.above):
+            while header and lead < len(values) and not values[lead] and lead < len(self.table.above):
                 values[lead] = self.table.above[lead]
                 lead += 1
             self.table.above = values
-            pairs = [(h, v) for h, v in zip(header, values) if v]
+            pairs = [(h, v) for h, v in zip(labels, values) if v]
         else:
             values = [c.clean for c in filled]
             labels = [h for h in header if h][-len(values):]
             # Fewer labels than cells: the header names the right-hand columns (label | Baseline | Target).
             pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
+            self.table.above = []
         self._emit(filled[0].start, filled[-1].end, "row", self._row_context(pairs, filled), pairs)
 
     def _row_context(self, pairs: list[tuple[str, str]], filled: list[Cell]) -> str:
@@ -118,6 +120,8 @@ class TableReader:
                 continue
             cells = tab_cells(self.text, line)
             filled = [c for c in cells if c.text]
+            if filled and self._spills(cells, filled, self.table.header):
+                continue  # the wrapped ends of the row above's cells, not a title or a new header
             if len(filled) == 1 and not self.table.header:
                 self.table.titles.append(filled[0].clean)  # "Action Plan\t\t\t"
             elif len(filled) == 1 and len(cells) == 1:
@@ -189,23 +193,25 @@ class TableReader:
         empty, carried down) by a cell starting in lower case, with every cell carrying on an unfinished
         one above it."""
         last = self.out[-1] if self.out else None
-        if last is None or last.kind != "row" or self.text[last.char_end:filled[0].start].count("\n") > 1:
+        above = self.table.above
+        if (last is None or last.kind != "row" or len(above) != len(cells) or (header and len(header) != len(cells))
+                or self.text[last.char_end:filled[0].start].count("\n") > 1):
             return False
         if cells[0].text and len(filled) > 1:
             return False
         cols = [cells.index(c) for c in filled]
-        above = [self.table.above[k] if k < len(self.table.above) else "" for k in cols]
-        if not any(c.clean[:1].islower() for c in filled):
+        # A lone figure under an unfinished cell carries it on too ("… proposals by May" / "2014"),
+        # but never in the first column, where a new row's number stands.
+        lone_figure = len(filled) == 1 and cols[0] > 0 and filled[0].clean[:1].isdigit()
+        if not lone_figure and not any(c.clean[:1].islower() for c in filled):
             return False
-        if not all(a and (c.clean[:1].islower() or not a.rstrip().endswith((".", "!", "?", ":")))
-                   for c, a in zip(filled, above)):
+        if not all(above[k] and (c.clean[:1].islower() or not above[k].rstrip().endswith((".", "!", "?", ":")))
+                   for k, c in zip(cols, filled)):
             return False
-        joined = {k: f"{a} {c.clean}" for k, a, c in zip(cols, above, filled)}
-        old = {header[k]: above[i] for i, k in enumerate(cols)}
-        for k, value in joined.items():
-            self.table.above[k] = value
-        last.cells = [(h, joined[header.index(h)] if (h in old and v == old[h] and header.index(h) in joined) else v)
-                      for h, v in last.cells]
+        for k, c in zip(cols, filled):
+            above[k] = f"{above[k]} {c.clean}"
+        labels = header if header else [""] * len(cells)
+        last.cells = [(h, v) for h, v in zip(labels, above) if v]
         last.char_end = filled[-1].end
         last.text = self.text[last.char_start:last.char_end]
         return True

@@ -318,26 +318,26 @@ def _cell_of(p: Passage, part: Part | None) -> Any:
 
 
 def _when(parts: RowParts, column: Part | None) -> dict[str, Part]:
-    """The timescale of a row: its timescale column when that gives a date or says when.
-
-    Otherwise (no such column, or one that says "N/A", or only how often, while a date is printed
-    elsewhere in the row): a note that gives a date ("In place by March 2014", kept whole, as printed),
-    else a date in the action's own words, else the column as printed, else a note that says how
-    often or in which month ("Initial action by December, updated quarterly")."""
+    """The timescale of a row, as printed, in this order of preference: the timescale column when it
+    gives a date; a note that gives one ("In place by March 2014", kept whole); a date in the action's
+    own words; the timescale column as printed ("Short term", "N/A"); a note that says when without a
+    date ("From October 2013", "Initial action by December"); a frequency in the action's words."""
     if column is not None and parse_due(column.value):
         return {"timescale": column}
     dated = next((o for o in parts.others if parse_due(o.value)), None)
     if dated is not None:
         return {"timescale": dated}
     in_action = _date_in(parts.action)
-    if in_action and (column is None or parse_due(in_action["timescale"].value)) and not (
+    if in_action and parse_due(in_action["timescale"].value) and not (
             column is not None and is_timescale_value(column.value)):
         return in_action
     if column is not None:
         return {"timescale": column}
     notes = next((o for o in parts.others + [parts.parts[k] for k in ("frequency",) if k in parts.parts]
                   if _tells_when(o)), None)
-    return {"timescale": notes} if notes is not None else {}
+    if notes is not None:
+        return {"timescale": notes}
+    return in_action
 
 
 def _tells_when(part: Part) -> bool:

@@ -167,7 +167,7 @@ def read_parts(p: Passage, heading: Part | None = None, headers: list[str] | Non
         # "Commitment", "10-Year Vision": a header or title cell; "centers to create …": the end of a
         # cell cut off by a page break. Neither is something to be done.
         return None
-    out.others += [_part(c) for c in free if _part(c).start != out.action.start]
+    out.others += [_part(c) for c in free if c is not out.action_cell]
     return out
 
 
