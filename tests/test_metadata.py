@@ -112,3 +112,20 @@ def test_front_matter_titles_a_page_and_the_meeting_date_wins_over_its_posting_d
 def test_a_file_name_is_the_last_resort() -> None:
     got = infer("12\n\n34\n", file_stem="annual-budget-2023")
     assert (got.title, got.published, got.organisation) == ("Annual budget 2023", "2023", None)
+
+
+def test_a_title_property_left_by_the_authoring_software_is_not_the_title() -> None:
+    assert infer_title("Parking Review 2031\n\nThe review found...", "Word Document") == ("Parking Review 2031", "the first line")
+    assert infer_title("body", "Microsoft Word - Grounds maintenance update.docx")[0] == "Grounds maintenance update"
+
+
+def test_a_title_property_naming_only_the_council_gives_way_to_the_report_title() -> None:
+    text = "NORTHBROOK PARISH COUNCIL\nAllotment Rents Review\n\nThe rents were last set in 2019."
+    assert infer_title(text, "Northbrook Parish Council") == ("Allotment Rents Review", "the first line")
+    assert infer_title("NORTHBROOK PARISH COUNCIL\n", "Northbrook Parish Council")[0] == "Northbrook Parish Council"
+
+
+def test_an_opening_sentence_is_not_a_title() -> None:
+    text = ("Councils are required by the transparency rules to publish every contract and purchase order and every other "
+            "agreement or framework or grant worth\nmore than a set amount, each year, in one place.\n\nSupplier\tValue\n")
+    assert infer(text, file_stem="contracts-register-2031").title == "Contracts register 2031"

@@ -34,6 +34,29 @@ def test_bullets_carry_their_lead_in() -> None:
     _verbatim(text, ps)
 
 
+def test_a_lead_in_printed_with_a_dash_after_its_colon_still_leads_its_bullets() -> None:
+    text = "Entry to the fair would cost (indicative only): -\n• £4 per adult\n• £2 per child\n"
+    items = [p for p in split_document(text, "x.txt") if p.kind == "item"]
+    assert [p.text for p in items] == ["£4 per adult", "£2 per child"]
+    assert all(p.context == "Entry to the fair would cost (indicative only): -" for p in items)
+
+
+def test_a_header_printed_over_two_lines_names_each_column_with_both_lines() -> None:
+    text = ("\t\tEstimated\tQuote or\n"
+            "Service\tSupplier\tAnnual Value 2031/32\ttender?\n"
+            "Street lighting\tBright Ways Ltd\t£12,500\tQ\n")
+    rows = [p for p in split_document(text, "x.txt") if p.kind == "row"]
+    assert len(rows) == 1
+    assert rows[0].cells == [("Service", "Street lighting"), ("Supplier", "Bright Ways Ltd"),
+                             ("Estimated Annual Value 2031/32", "£12,500"), ("Quote or tender?", "Q")]
+
+
+def test_a_first_row_of_words_under_a_full_header_stays_a_row() -> None:
+    text = "Theme\tAction\tLead\tTimescale\nVoice\tReview advocacy\tService Manager\tOngoing\n"
+    rows = [p for p in split_document(text, "x.txt") if p.kind == "row"]
+    assert [r.cells[1] for r in rows] == [("Action", "Review advocacy")]
+
+
 def test_tab_table_rows_keep_headers_and_carry_down_the_first_column() -> None:
     text = (
         "Action Plan\t\t\t\n"
@@ -94,6 +117,14 @@ def test_sentence_spans_respect_abbreviations_and_numbers() -> None:
     spans = [text[s:e] for s, e in sentence_spans(text)]
     assert spans == ["96 (inc. 19 UASC) children came into care.", "2 have gained awards at Level 6.",
                      "When asked, some said yes."]
+
+
+def test_an_aside_after_a_full_stop_stays_with_its_sentence() -> None:
+    text = ("RESOLVED: That a bench be bought. (Cllr Ray proposed, Cllr Tan seconded, five were in favour) "
+            "12/31 To note the accounts. (A) Not an aside. (Seen and agreed by all members.)")
+    spans = [text[s:e] for s, e in sentence_spans(text)]
+    assert spans == ["RESOLVED: That a bench be bought. (Cllr Ray proposed, Cllr Tan seconded, five were in favour)",
+                     "12/31 To note the accounts.", "(A) Not an aside. (Seen and agreed by all members.)"]
 
 
 def test_helpers() -> None:

@@ -8,7 +8,7 @@ from ..core.settings import Selection
 from ..core.text import clean_inline, content_terms, sentence_spans
 from ..core.types import Passage
 from .question import Question
-from .rerank import TermCache, coverage, has_figure
+from .rerank import TermCache, coverage, gives_date, gives_reason, has_figure, names_someone
 from .retrieve import Hit
 
 _ANAPHOR_START = re.compile(r"^(This|That|These|Those|It|They|He|She|Its|Their|Such)\b")
@@ -47,6 +47,12 @@ def select(hits: list[Hit], q: Question | None = None, cache: TermCache | None =
     return chosen
 
 
+def holds_kind(q: Question, sentence: str) -> int:
+    """How many of the kinds of thing the question asks for (a figure, a name, a date, a cause) the sentence holds."""
+    return ((q.wants_figure and has_figure(sentence)) + (q.wants_person and names_someone(sentence))
+            + (q.wants_date and gives_date(sentence)) + (q.wants_reason and gives_reason(sentence)))
+
+
 def best_sentences(q: Question, p: Passage, settings: Selection | None = None) -> list[tuple[int, int]]:
     """Spans (absolute offsets) of the sentence(s) of `p` that best answer `q`.
 
@@ -60,8 +66,7 @@ def best_sentences(q: Question, p: Passage, settings: Selection | None = None) -
 
     def gain(i: int, have: set[str]) -> float:
         new = terms[i] - have
-        figure = settings.figure_bonus if (q.wants_figure and has_figure(p.text[spans[i][0]:spans[i][1]])) else 0.0
-        return coverage(q, new) + figure - i * 0.001
+        return coverage(q, new) + settings.kind_bonus * holds_kind(q, p.text[spans[i][0]:spans[i][1]]) - i * 0.001
 
     settings = settings or Selection()
     max_sentences = settings.max_sentences

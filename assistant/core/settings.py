@@ -107,7 +107,9 @@ class Selection(BaseModel):
     max_sentences: int = Field(3, description="Most sentences quoted from one passage.")
     min_sentence_gain: float = Field(0.15, description="A further sentence is quoted when it adds this share of the "
                                                        "question's weight.")
-    figure_bonus: float = Field(0.02, description="Preference for a sentence with a figure when an amount is asked.")
+    kind_bonus: float = Field(0.02, description="Preference for a sentence that holds what the question asks for: a "
+                                                "figure for an amount, a name for 'who', a date for 'when', a cause for "
+                                                "'why' (per kind held).")
     commitment_window: int = Field(12, description="Top candidates read for action-plan rows to state as commitments.")
     register_match: float = Field(0.75, description="A 'who leads …' or 'when will …' question is answered from the "
                                                     "register's commitment that holds this share of what it asks about "

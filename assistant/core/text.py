@@ -66,15 +66,39 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         spans.append((cursor, m.end()))
         cursor = m.end()
     spans.append((cursor, end))
-    out = []
+    out: list[tuple[int, int]] = []
     for s, e in spans:
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if e > s:
-            out.append((s, e))
+        if e <= s:
+            continue
+        close = _aside_end(text, s, e) if out else -1
+        if close > 0:
+            # "… be installed. (Cllr A proposed, six in favour, two abstained)": an aside that
+            # follows a sentence belongs to it; what comes after the bracket starts afresh.
+            out[-1] = (out[-1][0], close)
+            s = close
+            while s < e and text[s].isspace():
+                s += 1
+            if e <= s:
+                continue
+        out.append((s, e))
     return out
+
+
+def _aside_end(text: str, start: int, end: int) -> int:
+    """The end of a bracketed aside of two words or more that opens `text[start:end]`, or -1."""
+    if text[start] != "(":
+        return -1
+    depth = 0
+    for k in range(start, end):
+        depth += {"(": 1, ")": -1}.get(text[k], 0)
+        if depth == 0:
+            # "(b)", "(ii)" number the next sentence; an aside has words.
+            return k + 1 if len(text[start + 1:k].split()) >= 2 else -1
+    return -1
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -150,6 +150,16 @@ _ISSUER_LINE = re.compile(r"(?:minutes of (?:the |an? )?(?:(?:draft|ordinary|ann
                           r"(?:meeting of (?:the )?)?|clerk to|proper officer (?:of|to)|on behalf of|published by|issued by|"
                           r"prepared by|report of|©|copyright)\s*(?:the\s+)?", re.I)
 _TOP_LINES = 15
+# A title is a name, not prose: a line that starts in lower case (a sentence wrapped from the line
+# above), a full sentence of this many words or more, or a line longer than any report's name.
+_SENTENCE_WORDS = 8
+_MAX_TITLE_WORDS = 20
+# What authoring software writes into a file's title property when the author never set one.
+_SOFTWARE_TITLE = re.compile(r"^(?:(?:microsoft\s+)?(?:word|powerpoint|excel|office)\s+(?:document|presentation|"
+                             r"worksheet|template)|untitled(?:\s+document)?|document\s*\d*|presentation\s*\d*|"
+                             r"slide\s*\d*|title|no title|new document)$", re.I)
+# "Microsoft Word - Budget report.docx": the application's prefix and the file's extension.
+_SOFTWARE_PREFIX = re.compile(r"^microsoft\s+(?:word|powerpoint|excel)\s*-\s*|\.(?:docx?|pptx?|xlsx?|pdf|odt|rtf)$", re.I)
 
 
 def _title_case(name: str) -> str:
@@ -263,6 +273,8 @@ def title_like(line: str) -> bool:
     words = re.findall(r"[A-Za-z]{2,}", t)
     if len(words) < 2 and not (len(words) == 1 and len(words[0]) >= 6):
         return False
+    if t[0].islower() or len(words) > _MAX_TITLE_WORDS or (t.endswith(".") and len(words) >= _SENTENCE_WORDS):
+        return False  # prose, not a name
     if parse_date(t) and len(words) <= 4:
         return False  # a date line ("Tuesday 13 March 2018")
     return not re.fullmatch(r"[\W\d]*(?:page|p\.?)?[\W\d]*", t, re.I)
@@ -306,10 +318,21 @@ def front_matter(text: str) -> dict[str, str]:
     return out
 
 
+def _names_a_body(line: str) -> bool:
+    """The line is only a public body's name (a letterhead), not a report's title."""
+    found = bodies_in(line, any_case=True)
+    return bool(found) and found[0][1].lower() == line.lower()
+
+
 def infer_title(text: str, declared: str = "") -> tuple[str, str]:
     """(title, where it was read), or ("", "")."""
-    if declared and title_like(declared):
-        return nice_title(declared), "the file's own title"
+    declared = _SOFTWARE_PREFIX.sub("", _SOFTWARE_PREFIX.sub("", declared.strip())).strip()
+    if declared and title_like(declared) and not _SOFTWARE_TITLE.match(clean_line(declared)):
+        if not _names_a_body(clean_line(declared)):
+            return nice_title(declared), "the file's own title"
+        # A title property that only names the council: the report's own title line says more.
+        found = infer_title(text)
+        return found if found[0] else (nice_title(declared), "the file's own title")
     meta = front_matter(text)
     if meta.get("title") and title_like(meta["title"]):
         return nice_title(meta["title"]), "the file's front matter"
@@ -324,7 +347,7 @@ def infer_title(text: str, declared: str = "") -> tuple[str, str]:
     candidates = [ln for ln in lines[:_TOP_LINES] if title_like(ln) and "\t" not in ln.strip()]
     for i, line in enumerate(candidates):
         own = clean_line(line)
-        if bodies_in(own, any_case=True) and bodies_in(own, any_case=True)[0][1].lower() == own.lower():
+        if _names_a_body(own):
             continue  # the letterhead names the body; the title is the next line that reads as one
         return nice_title(own), "the first line"
     if candidates:

@@ -65,6 +65,10 @@ _MAX_VOTE_CHARS = 2000  # a recorded vote longer than this (a long list of names
 _MAX_UNBULLETED_ITEM = 240
 
 
+# A lead-in ends with a colon, which reports also print as ":-" or ": –".
+_LEAD_IN_END = re.compile(r":\s*[-–—]?$")
+
+
 class Splitter(TableReader):
     """Turns one document's text into passages. Pure: no I/O, no model."""
 
@@ -211,10 +215,10 @@ class Splitter(TableReader):
             self._emit(s, e, kind, context if i == 0 else " | ".join(x for x in (context, opening) if x))
 
     def _lead_in(self, start: int, end: int) -> str:
-        """The sentence that introduces a list ("... have included:"), or ''."""
+        """The sentence that introduces a list ("... have included:", or ":-" as many reports print it), or ''."""
         spans = sentence_spans(self.text, start, end)
         last = clean_inline(self.text[spans[-1][0]:spans[-1][1]]) if spans else ""
-        if last.endswith(":"):
+        if _LEAD_IN_END.search(last):
             self._lead_start = spans[-1][0]
             return last
         return ""

@@ -115,6 +115,7 @@ class TableReader:
 
 
     def _on_tsv(self, block, i, kinds, nxt) -> None:
+        fresh = False  # a header was just read and no row has followed it yet
         for line in block:
             if not line.stripped:
                 continue
@@ -126,11 +127,25 @@ class TableReader:
                 self.table.titles.append(filled[0].clean)  # "Action Plan\t\t\t"
             elif len(filled) == 1 and len(cells) == 1:
                 self._emit(filled[0].start, filled[0].end, "paragraph")
+            elif fresh and self._completes_header(cells):
+                # A header printed over two lines: the first named only some columns ("Estimated" over
+                # "Annual Value"), the second names them all. Each column's name is both lines' words.
+                self.table.header = [" ".join(x for x in (h, c.clean) if x) for h, c in zip(self.table.header, cells)]
             elif self._looks_like_header(filled, cells):
                 self.table.header = [c.clean for c in cells]
                 self.table.above = []
+                fresh = True
+                continue
             else:
                 self._row(cells, self.table.header)
+            fresh = False
+
+    def _completes_header(self, cells: list[Cell]) -> bool:
+        """The line names every column the header just read left empty, and holds no figures."""
+        header = self.table.header
+        return (len(cells) == len(header) and any(not h for h in header) and all(c.text for c in cells)
+                and not any(len(re.sub(r"\([^)]*\)", "", c.clean).strip()) > _MAX_HEADER_CHARS
+                            or (is_value(c.text) and not is_year(c.text)) for c in cells))
 
     def _on_pipe(self, block, i, kinds, nxt) -> None:
         """A Markdown table: the line above the "|---|---|" rule is its header; every other line is a row."""
