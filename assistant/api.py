@@ -16,22 +16,29 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from . import editing
 from .answer.compose import answer_from_hits
 from .answer.question import CHANGE_RE, Question, build_question, check_question, unresolved_reference
 from .answer.rerank import TermCache, other_places, rerank
 from .answer.retrieve import Filters, Retriever
 from .answer.timeline import add_timeline, commitment_statements
 from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
+from .core.identity import Viewer, check_editor
 from .core.settings import Settings, get_settings, shown_path
 from .core.text import content_terms
 from .core.types import Answer, DocumentRecord, Progress
 from .embed import Embedder, make_embedder
 from .ingest.corpus import file_hash, load_document, read_catalog
 from .ingest.glossary import Glossary
+from .ingest.library import AddResult
 from .ingest.run import IngestReport, build_estimate, check, ingest
+from .records.audit import AuditEntry
+from .records.feedback import FeedbackEntry, FeedbackStore
 from .store.check import CheckReport
 from .store.paths import IndexPaths
 from .store.search_index import SearchIndex
@@ -60,6 +67,7 @@ class Conversation:
     assistant: "Assistant"
     filters: Filters = field(default_factory=Filters)
     turns: list[Turn] = field(default_factory=list)
+    viewer: Viewer = field(default_factory=Viewer.anonymous)  # who is asking
 
     def ask(self, question: str) -> Answer:
         previous = self.turns[-1] if self.turns else None
@@ -220,8 +228,49 @@ class Assistant:
             self.reload()
         return report
 
-    def conversation(self, filters: Filters | None = None) -> Conversation:
-        return Conversation(self, filters or Filters())
+    def conversation(self, filters: Filters | None = None, viewer: Viewer | None = None) -> Conversation:
+        return Conversation(self, filters or Filters(), viewer=viewer or Viewer.anonymous())
+
+    # --- changing the library: editors only, each attempt in the audit log (editing.py) ------
+    def add_documents(self, files: Iterable[tuple[str, bytes]], viewer: Viewer, *, replace: bool = False,
+                      force: bool = False, progress: Progress | None = None) -> AddResult:
+        """Copy (name, bytes) reports into the corpus folder and index them (see ingest.library.add_documents)."""
+        return editing.add_documents(self, files, viewer, replace=replace, force=force, progress=progress)
+
+    def remove_document(self, source: str, viewer: Viewer, progress: Progress | None = None) -> IngestReport:
+        """Delete a report's file and its passages."""
+        return editing.remove_document(self, source, viewer, progress=progress)
+
+    def edit_details(self, source: str, fields: Mapping[str, Any], viewer: Viewer,
+                     progress: Progress | None = None) -> tuple[dict[str, str], IngestReport | None]:
+        """Set a report's catalog details (title, organisation, published, …) and re-index it."""
+        return editing.edit_details(self, source, fields, viewer, progress=progress)
+
+    def reindex(self, viewer: Viewer, progress: Progress | None = None) -> IngestReport:
+        """An incremental ingest asked for by a person (the app's "Re-index now"), recorded in the audit log."""
+        return editing.reindex(self, viewer, progress=progress)
+
+    def audit_entries(self, viewer: Viewer, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log, newest first: editors only."""
+        check_editor(viewer, "read the audit log")
+        return editing.audit_log(self).entries(limit)
+
+    def audit_csv(self, viewer: Viewer) -> str:
+        check_editor(viewer, "export the audit log")
+        return editing.audit_log(self).to_csv()
+
+    def feedback_store(self) -> FeedbackStore:
+        """Where thumbs and comments on answers are recorded (anyone may give feedback)."""
+        return FeedbackStore.beside_index(self.settings.index)
+
+    def feedback_entries(self, viewer: Viewer) -> list[FeedbackEntry]:
+        """Every rated or commented answer, newest first: editors only (comments are not for every reader)."""
+        check_editor(viewer, "read feedback")
+        return self.feedback_store().entries()
+
+    def feedback_csv(self, viewer: Viewer) -> str:
+        check_editor(viewer, "export feedback")
+        return self.feedback_store().to_csv()
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer one question on its own (no conversation)."""

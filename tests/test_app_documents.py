@@ -25,7 +25,7 @@ from assistant.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-MANAGE = ROOT / "pages" / "4_Manage_reports.py"
+MANAGE = ROOT / "app_pages" / "4_Manage_reports.py"
 TIMEOUT = 180
 
 RIVERSIDE = (b"Riverside Youth Hub: first year\n\n"

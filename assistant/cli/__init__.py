@@ -31,7 +31,7 @@ def cli() -> None:
 
 
 for command in (library.ingest, ask.ask, ask.chat, ask.eval_, library.docs, library.text, library.check, library.settings_,
-                views.commitments, views.figures, documents.add, documents.remove, documents.catalog):
+                views.commitments, views.figures, documents.add, documents.remove, documents.catalog, documents.audit):
     cli.add_command(command)
 
 

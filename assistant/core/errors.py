@@ -86,3 +86,11 @@ class CorpusNotWritable(AssistantError):
 
 class LastDocument(AssistantError):
     """Removing this document would leave the corpus empty (an index needs at least one)."""
+
+
+class NotAllowed(AssistantError):
+    """The person asking may not do this (a reader changing the library, reading feedback or the audit log)."""
+
+
+class ReadOnlyLibrary(AssistantError):
+    """ASSISTANT_READ_ONLY is set: no report can be added, replaced, removed or edited."""

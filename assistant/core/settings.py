@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import BadSetting
+from .identity import parse_editors
 
 
 def _default_model_path() -> str:
@@ -148,11 +149,25 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about "
                                                     "this size.")
+    editors: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="E-mail addresses of the editors, separated by commas: once signed in to the app, they can add, "
+        "replace and remove reports, edit catalog details, read feedback and the audit log. Case and spaces do not "
+        "matter. Everyone else who signs in is a reader. Without sign-in ([auth] in .streamlit/secrets.toml) the app's "
+        "one local user is an editor, as is whoever runs `assistant` on the machine.")
+    require_login: bool = Field(False, description="1: even reading needs a sign-in; the app shows only the sign-in "
+                                                   "button until then (needs [auth] in .streamlit/secrets.toml).")
+    read_only: bool = Field(False, description="1: nobody can change the library: the app shows no upload, remove or "
+                                               "edit control, and `assistant add/remove/catalog` refuse.")
     retrieval: Retrieval = Field(default_factory=Retrieval, description="How candidate passages are found.")
     relevance: Relevance = Field(default_factory=Relevance, description="How a candidate's relevance is scored.")
     abstention: Abstention = Field(default_factory=Abstention, description="When the answerer declines.")
     selection: Selection = Field(default_factory=Selection, description="What an answer cites and quotes.")
     linking: Linking = Field(default_factory=Linking, description="How figures are linked into series.")
+
+    @field_validator("editors", mode="before")
+    @classmethod
+    def _editors(cls, value: Any) -> tuple[str, ...]:
+        return parse_editors(value)
 
     @field_validator("corpus", "index", mode="after")
     @classmethod

@@ -15,6 +15,24 @@ from .manifest import no_manifest, read_manifest
 from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
 
 
+# What llama-index's BM25Retriever builds the index with (store/keyword.py): its default word
+# pattern and the English Snowball stemmer. A question is tokenised the same way.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+
+class KeywordEngine:
+    """The BM25 index as the answerer searches it: bm25s's engine, with the stemmer and word pattern it
+    was built with. Loading it needs bm25s alone, not llama-index (a second off every cold start)."""
+
+    def __init__(self, engine: Any) -> None:
+        import Stemmer
+
+        self.bm25 = engine
+        self.corpus = engine.corpus
+        self.stemmer = Stemmer.Stemmer("english")
+        self.token_pattern = TOKEN_PATTERN
+
+
 class RowIds(Sequence[str]):
     """BM25 row -> passage id, and passage id -> row, over a compact array of ids."""
 
@@ -129,11 +147,9 @@ class SearchIndex:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")
         try:
             import bm25s
-            from llama_index.retrievers.bm25 import BM25Retriever
-
-            engine = bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True)
-            bm25 = BM25Retriever(existing_bm25=engine, **json.loads((bm25_dir / "retriever.json").read_text()))
             import numpy as np
+
+            bm25 = KeywordEngine(bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True))
 
             rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
             rows["ids"] = np.load(bm25_dir / ROW_IDS)

@@ -10,8 +10,10 @@ import streamlit as st
 
 from ..api import Assistant
 from ..core.errors import AssistantError
+from ..core.identity import Viewer
 from ..core.settings import Settings, load_settings
 from ..records.feedback import FeedbackStore
+from .auth import current_viewer
 from .format import ChatSession, md
 
 log = logging.getLogger(__name__)
@@ -109,17 +111,41 @@ def still_warming(bot: Assistant) -> bool:
     return _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).is_alive()
 
 
+def wait_until_warm(bot: Assistant, timeout: float = 300.0) -> None:
+    """Start warm_once if needed and wait for it, under a spinner: the chat box is drawn after this,
+    so the first question never waits for the model (it loads in well under a second, once per server)."""
+    thread = _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
+    if thread.is_alive():
+        with st.spinner("Loading the language model…"):
+            thread.join(timeout)
+
+
+def viewer() -> Viewer:
+    """Who this session acts as, worked out now (sign-in state, the editor list, a sign-out elsewhere)."""
+    return current_viewer(app_settings())
+
+
+def editor_or_stop(what: str) -> Viewer:
+    """The viewer, when an editor; otherwise a message and st.stop() (pages only editors may open)."""
+    v = viewer()
+    if not v.is_editor:
+        st.error(md(f"Only editors can {what}; {v.describe()} cannot."), icon=":material/block:")
+        st.stop()
+    return v
+
+
 def feedback_store(settings: Settings | None = None) -> FeedbackStore:
     """The feedback database beside the index in use."""
     return FeedbackStore.beside_index((settings or app_settings()).index)
 
 
-def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
+def chat_session(bot: Assistant, who: Viewer, key: str = "chat") -> ChatSession:
     """This browser session's chat, created on first use (and again if the Assistant was replaced)."""
     chat = st.session_state.get(key)
     if not isinstance(chat, ChatSession) or chat.conversation.assistant is not bot:
-        chat = ChatSession(bot.conversation())
+        chat = ChatSession(bot.conversation(viewer=who))
         st.session_state[key] = chat
+    chat.conversation.viewer = who
     return chat
 
 
