@@ -57,7 +57,8 @@ st.dataframe(
                    "Question": st.column_config.TextColumn(width="medium")},
 )
 
-st.download_button("Download all feedback as CSV", data=bot.feedback_csv(viewer), file_name="plan-assistant-feedback.csv",
+st.download_button("Download all feedback as CSV", data=bot.feedback_csv(viewer),
+                   file_name="plan-assistant-feedback.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", type="primary")
 st.caption(fmt.md(f"Stored in {store.path}"))
 

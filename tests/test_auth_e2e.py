@@ -97,7 +97,8 @@ def sign_out(page: Any, url: str) -> None:
 
 def nav_links(page: Any) -> list[str]:
     """The page links in the sidebar, by title (each link's text starts with its icon's name)."""
-    return [t.strip().splitlines()[-1].strip() for t in page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()]
+    links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
+    return [t.strip().splitlines()[-1].strip() for t in links]
 
 
 def audit_rows(settings: Settings) -> list[Any]:

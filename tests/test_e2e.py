@@ -159,6 +159,9 @@ def test_ask_read_citation_in_full_report_and_download(server: Server, tmp_path:
 
             answer, latency = ask(page, "What happened to external residential numbers?")
             expect(answer).to_contain_text("external residential care")
+            # The chat box appears once the model is loaded: the first answer does not wait for it (target 2 s;
+            # it took 5-6 s when the model was still loading; the margin is for a busy machine).
+            assert latency < 3.0, f"the first answer took {latency:.2f} s after the page was usable"
             expect(answer).to_contain_text("[1]")  # an inline citation marker
             cards = answer.locator(CARD_PASSAGE)
             assert cards.count() >= 1

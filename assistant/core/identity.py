@@ -120,7 +120,8 @@ class Viewer:
         return self.id.startswith("local:")
 
     def describe(self) -> str:
-        """ "alice@council.gov.uk (reader)", "the local user local:alice (editor)", "a visitor who has not signed in"."""
+        """ "alice@council.gov.uk (reader)", "the local user local:alice (editor)",
+        "a visitor who has not signed in"."""
         if self.id == ANONYMOUS:
             return "a visitor who has not signed in"
         who = f"the local user {self.id}" if self.is_local else self.id

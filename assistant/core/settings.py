@@ -150,8 +150,8 @@ class Settings(BaseSettings):
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about "
                                                     "this size.")
     editors: Annotated[tuple[str, ...], NoDecode] = Field(
-        (), description="E-mail addresses of the editors, separated by commas: once signed in to the app, they can add, "
-        "replace and remove reports, edit catalog details, read feedback and the audit log. Case and spaces do not "
+        (), description="E-mail addresses of the editors, separated by commas: once signed in to the app, they can "
+        "add, replace and remove reports, edit catalog details, read feedback and the audit log. Case and spaces do not "
         "matter. Everyone else who signs in is a reader. Without sign-in ([auth] in .streamlit/secrets.toml) the app's "
         "one local user is an editor, as is whoever runs `assistant` on the machine.")
     require_login: bool = Field(False, description="1: even reading needs a sign-in; the app shows only the sign-in "

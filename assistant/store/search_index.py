@@ -14,7 +14,6 @@ from .chroma import chroma_client, chroma_collection, node_to_passage
 from .manifest import no_manifest, read_manifest
 from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
 
-
 # What llama-index's BM25Retriever builds the index with (store/keyword.py): its default word
 # pattern and the English Snowball stemmer. A question is tokenised the same way.
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -156,6 +155,7 @@ class SearchIndex:
             rows["doc"] = np.load(bm25_dir / ROW_DOCS)
             df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
         except Exception as exc:
-            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to "
+                               "repair it.") from exc
         collection = chroma_collection(chroma_client(settings, paths), settings.collection)
         return cls(settings, manifest, rows, df, bm25, collection)

@@ -87,39 +87,36 @@ def upload_panel(bot: Assistant, area: str, label: str = "Add reports") -> None:
                                key=f"upload-{area}-{n}", max_upload_size=files.MAX_UPLOAD_MB, help=UPLOAD_HELP)
     if uploads:
         st.session_state[count_key] = n + 1  # a fresh, empty picker on the next run
-        bar, progress = progress_bar(f"Saving {len(uploads)} file{'s' if len(uploads) > 1 else ''}…")
-        try:
-            result = bot.add_documents([(f.name, f.getvalue()) for f in uploads], state.viewer(), progress=progress)
-        except AssistantError as exc:
-            _failed(area, exc)
-        else:
-            record_added(area, result)
-        bar.empty()
+        add_now(bot, area, [(f.name, f.getvalue()) for f in uploads],
+                f"Saving {len(uploads)} file{'s' if len(uploads) > 1 else ''}…")
         st.rerun()
 
 
-def _add(bot: Assistant, area: str, name: str, data: bytes, text: str, **how: bool) -> None:
-    """Replace a file, or add a duplicate anyway (a button's callback: runs before the page is drawn)."""
+def add_now(bot: Assistant, area: str, uploads: list[tuple[str, bytes]], text: str = "Adding and indexing…",
+            **how: bool) -> None:
+    """Add (or with replace=True / force=True, replace or add a duplicate anyway) for whoever this session is
+    now, under a progress bar; the outcome is kept for `area`'s next run."""
     bar, progress = progress_bar(text)
     try:
-        result = bot.add_documents([(name, data)], state.viewer(), progress=progress, **how)
+        result = bot.add_documents(uploads, state.viewer(), progress=progress, **how)
     except AssistantError as exc:
         _failed(area, exc)
     else:
         record_added(area, result)
-    bar.empty()
+    finally:
+        bar.empty()
 
 
 def _replace(bot: Assistant, area: str, name: str) -> None:
     data = st.session_state.get(f"pa-pending-{area}", {}).pop(name, None)
     if data is not None:
-        _add(bot, area, name, data, "Replacing and re-indexing…", replace=True)
+        add_now(bot, area, [(name, data)], "Replacing and re-indexing…", replace=True)
 
 
 def _add_anyway(bot: Assistant, area: str, name: str) -> None:
     found = st.session_state.get(f"pa-duplicates-{area}", {}).pop(name, None)
     if found is not None:
-        _add(bot, area, name, found[1], "Adding and indexing…", force=True)
+        add_now(bot, area, [(name, found[1])], force=True)
 
 
 def pending_replacements(bot: Assistant, area: str) -> None:
@@ -316,5 +313,6 @@ def audit_section(bot: Assistant, viewer: Viewer) -> None:
           "After": e.hash_after[:12], "Details": "; ".join(x for x in (e.detail, e.message) if x)} for e in entries],
         hide_index=True, width="stretch", key="audit-table",
         column_config={"Details": st.column_config.TextColumn(width="large")})
-    st.download_button("Download the audit log as CSV", data=bot.audit_csv(viewer), file_name="plan-assistant-audit.csv",
+    st.download_button("Download the audit log as CSV", data=bot.audit_csv(viewer),
+                       file_name="plan-assistant-audit.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="audit-csv")
