@@ -81,6 +81,8 @@ class Batches:
     in_batch: int = 0  # passages of the current batch embedded so far
 
     def add(self, doc: Document, state: FileState) -> None:
+        """A document read: embedded with its batch (committed when the batch is full)."""
+        self.done += 1
         self.batch.append((doc, state))
         self.chars += len(doc.text)
         limits = self.settings.ingest
@@ -88,17 +90,17 @@ class Batches:
             self.commit()
 
     def read(self, result: ReadResult) -> None:
-        """Count a file read (its seconds go to the "read" stage)."""
-        self.done += 1
+        """A file read: its seconds go to the "read" stage; one that gives no document to embed counts as done."""
         self.timings["read"] = self.timings.get("read", 0.0) + result.seconds
-        if not self.batch:
+        if result.document is None:
+            self.done += 1
             self.report()
 
-    def report(self, within: float = 0.0) -> None:
+    def report(self, within: int = 0) -> None:
         if self.progress:
-            done = min(self.total, self.done - len(self.batch) + within)
-            note = progress_note(int(done), self.total, self.embedded + self.in_batch, time.perf_counter() - self.started)
-            self.progress(EMBEDDING, int(done), self.total, note)
+            done = min(self.total, self.done - len(self.batch) + max(0, within))
+            note = progress_note(done, self.total, self.embedded + self.in_batch, time.perf_counter() - self.started)
+            self.progress(EMBEDDING, done, self.total, note)
 
     def store(self) -> BatchEmbedder:
         if self.embedder is None:
@@ -106,8 +108,9 @@ class Batches:
         return self.embedder
 
     def on_embedded(self, done: int, total: int) -> None:
+        # The batch's documents count as they are embedded; its last one only once the batch is committed.
         self.in_batch = done
-        self.report(len(self.batch) * done / total if total else 0.0)
+        self.report(min(len(self.batch) - 1, len(self.batch) * done // total) if total else 0)
 
     def commit(self) -> None:
         """Embed the batch into Chroma, write each document's segment and views, then journal it."""
