@@ -202,7 +202,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--documents", type=int, default=2000)
     ap.add_argument("--small", type=int, default=200, help="a smaller library, for peak memory against size")
-    ap.add_argument("--skip-interrupt", action="store_true", help="leave out the kill-and-resume run")
+    ap.add_argument("--interrupt", choices=["small", "big", "none"], default="big",
+                    help="which library's ingest is killed halfway and resumed (default: the big one)")
     args = ap.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
     load = os.getloadavg()
@@ -235,27 +236,28 @@ def main() -> None:
     change = next(p for p in sorted(big) if p.suffix == ".md")
     with open(change, "a", encoding="utf-8") as f:
         f.write("\n\nA second added paragraph: 4 new benches were installed in the park.\n")
-    env = dict(os.environ, ASSISTANT_CORPUS=str(DATA / f"library-{args.documents}"),
+    env = dict(os.environ, ASSISTANT_CORPUS=str(big_folder),
                ASSISTANT_INDEX=str(DATA / "index-big"))
     t = time.perf_counter()
     subprocess.run([str(BIN), "ingest"], check=True, capture_output=True, env=env)
     cli_s = time.perf_counter() - t
     print(f"re-ingest after changing one document (`assistant ingest`, fresh process): {cli_s:.2f} s", flush=True)
     summary_resume = ""
-    if not args.skip_interrupt:
-        # The reference is the big index as it is now (both changes in): the resumed build must equal it.
-        library = DATA / f"library-{args.documents}"
+    if args.interrupt != "none":
+        # The reference is that library's index as it is now (the big one with both changes in): the resumed
+        # build must equal it.
+        library = big_folder if args.interrupt == "big" else small_folder
         index = DATA / "index-resumed"
         shutil.rmtree(index, ignore_errors=True)
         killed_at = kill_halfway(library, index)
         resumed = run_child("resume", str(library), str(index))
-        same = same_index(index, DATA / "index-big")
+        same = same_index(index, DATA / f"index-{args.interrupt}")
         check = subprocess.run([str(BIN), "check", "--corpus", str(library), "--index", str(index)],
                                capture_output=True, text=True)
         print(f"killed at {killed_at} documents; resumed: kept {resumed['resumed_documents']} documents, embedded "
               f"{resumed['embedded']:,} of {resumed['passages']:,} passages in {resumed['seconds']:.1f} s; same as the "
               f"uninterrupted build: {same}; `assistant check`: {check.stdout.strip()}", flush=True)
-        summary_resume = f" | resume embeds {resumed['embedded']:,}/{resumed['passages']:,}, same={all(same.values())}"
+        summary_resume = f" | {args.interrupt} killed halfway, resume embeds {resumed['embedded']:,}/{resumed['passages']:,}, same={all(same.values())}"
     s = results["small"]
     st = b["stages"]
     print(f"ARCHIVE {args.documents} docs {b['passages']:,} passages | ingest {b['ingest_s']:.0f} s "

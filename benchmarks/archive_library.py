@@ -81,18 +81,18 @@ class Writer:
         ])
 
     def paragraph(self, n: int | None = None) -> str:
-        return " ".join(self.sentence() for _ in range(n or self.r.randint(2, 5)))
+        return " ".join(self.sentence() for _ in range(n or self.r.randint(1, 4)))
 
     def performance_table(self) -> list[list[str]]:
         head = ["Measure", self.period(2), self.period(1), self.period(0), "Target"]
         rows = [head]
-        for m in self.r.sample(MEASURES, self.r.randint(3, 7)):
+        for m in self.r.sample(MEASURES, self.r.randint(2, 5)):
             rows.append([m.capitalize()] + [str(self.figure(m)) for _ in range(4)])
         return rows
 
     def action_table(self) -> list[list[str]]:
         rows = [["Action", "Lead", "Due date", "How impact is measured"]]
-        for _ in range(self.r.randint(3, 6)):
+        for _ in range(self.r.randint(2, 4)):
             topic = self.r.choice(TOPICS)
             rows.append([f"{self.r.choice(VERBS).capitalize()} the {topic} plan", self.r.choice(ROLES),
                          f"{self.r.choice(['March', 'June', 'September', 'December'])} {self.year + 1}",
@@ -104,7 +104,7 @@ class Writer:
         kind = self.r.choice(["report", "report", "minutes", "budget"])
         if kind == "minutes":
             out: list[tuple[str, list[object]]] = [("Present", [", ".join(self.person() for _ in range(5))])]
-            for n in range(1, self.r.randint(4, 8)):
+            for n in range(1, self.r.randint(3, 6)):
                 blocks: list[object] = [self.paragraph()]
                 if self.r.random() < 0.4:
                     blocks.append(f"RESOLVED: that the Council {self.r.choice(VERBS)} the {self.r.choice(TOPICS)} "
@@ -113,16 +113,17 @@ class Writer:
             return out
         if kind == "budget":
             rows = [["Budget line", self.period(1), self.period(0), "Variance"]]
-            for t in self.r.sample(TOPICS, self.r.randint(5, 10)):
+            for t in self.r.sample(TOPICS, self.r.randint(3, 7)):
                 a, b = self.r.randint(1000, 90000), self.r.randint(1000, 90000)
                 rows.append([t.capitalize(), f"£{a:,}", f"£{b:,}", f"£{b - a:,}"])
             return [("1. Summary", [self.paragraph()]), ("2. Budget", [rows]),
                     ("3. Variances explained by:", [tuple(self.sentence() for _ in range(3))])]
-        out = [("1. Purpose of the report", [self.paragraph(2)]), ("2. Background", [self.paragraph()])]
-        out.append(("3. Performance", [self.paragraph(2), self.performance_table()]))
-        if self.r.random() < 0.6:
-            out.append(("4. Action plan", [self.action_table()]))
-        out.append(("5. Recommendations", [tuple(self.sentence() for _ in range(self.r.randint(2, 4)))]))
+        out = [("1. Purpose of the report", [self.paragraph(2)])]
+        if self.r.random() < 0.5:
+            out.append(("2. Performance", [self.paragraph(1), self.performance_table()]))
+        if self.r.random() < 0.4:
+            out.append(("3. Action plan", [self.action_table()]))
+        out.append(("4. Recommendations", [tuple(self.sentence() for _ in range(self.r.randint(1, 3)))]))
         return out
 
     def title(self) -> str:
@@ -246,7 +247,7 @@ def as_slides(w: Writer, title: str, path: Path) -> None:
     pdf.set_x(20)
     pdf.multi_cell(250, 10, _latin(f"{w.org} - {w.date()}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
-    for n in range(w.r.randint(5, 12)):
+    for n in range(w.r.randint(3, 7)):
         pdf.add_page()
         pdf.set_fill_color(230, 236, 245)
         pdf.rect(0, 0, 297, 28, "F")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..core.settings import Settings
-from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
+from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
 from .segments import Segment
 
 CORPUS = "corpus.jsonl"  # bm25s's name for its corpus file
@@ -70,7 +70,9 @@ def write_row_tables(folder: Path, ids: list[str], sources: list[str], df: Mappi
     names = sorted(set(sources))
     code = {s: i for i, s in enumerate(names)}
     # Arrays, not JSON lists: a million ids as Python strings would cost hundreds of MB to load.
-    np.save(folder / ROW_IDS, np.array([i.encode() for i in ids], dtype=f"S{max((len(i) for i in ids), default=1)}"))
+    array = np.array([i.encode() for i in ids], dtype=f"S{max((len(i) for i in ids), default=1)}")
+    np.save(folder / ROW_IDS, array)
+    np.save(folder / ROW_ORDER, np.argsort(array, kind="stable").astype(np.int64))
     np.save(folder / ROW_DOCS, np.array([code[s] for s in sources], dtype=np.int32))
     (folder / ROWS).write_text(json.dumps({"sources": names}), encoding="utf-8")
     # Terms in one passage only are left out: the answerer treats them as it treats unseen words
