@@ -22,8 +22,8 @@ from pathlib import Path
 from .answer.compose import answer_from_hits
 from .answer.question import CHANGE_RE, Question, build_question, check_question, unresolved_reference
 from .answer.rerank import TermCache, other_places, rerank
-from .answer.retrieve import Filters, Retriever
-from .answer.timeline import add_timeline, commitment_statements
+from .answer.retrieve import Filters, Hit, Retriever
+from .answer.timeline import add_timeline, commitment_statements, register_match
 from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
 from .core.settings import Settings, get_settings, shown_path
 from .core.text import content_terms
@@ -167,6 +167,24 @@ class Assistant:
         out += [f"What does “{d.title}” cover?" for d in newest if len(d.title) <= 80][:max(0, n - len(out))]
         return out[:n]
 
+    def _register_first(self, q: Question, ranked: list[Hit], filters: Filters | None, others: set[str]) -> list[Hit]:
+        """"Who leads …?", "When will … happen?": the commitments register's matching row leads the answer,
+        so that the chat says what the register says, citing the row."""
+        index = self.index
+        allowed = filters.allowed_sources(index.documents) if filters else None
+        if allowed is not None and others:
+            allowed = allowed - others
+        elif others:
+            allowed = set(index.documents) - others
+        match = register_match(q, self.views().commitments, self.settings.selection.register_match, allowed)
+        passage = index.passages.get(match.passage_id) if match else None
+        if passage is None:
+            return ranked
+        top = ranked[0].relevance if ranked else 1.0
+        hit = next((h for h in ranked if h.passage.id == passage.id), None) or Hit(passage=passage, dense=0.0)
+        hit.relevance = max(hit.relevance, top) + self.settings.relevance.referred_boost
+        return [hit] + [h for h in ranked if h is not hit]
+
     def reload(self) -> None:
         with self._lock:
             self._index = None
@@ -250,7 +268,8 @@ class Assistant:
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         others = other_places(q.search_text, index.documents)
         ranked = rerank(q, hits, self._terms, boost_ids, others)
-        rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind == "row"]
+        ranked = self._register_first(q, ranked, filters, others)
+        rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind in ("row", "fields")]
         overrides = commitment_statements(rows, self.views()) if rows else {}
         answer = answer_from_hits(q, ranked, self._terms, index.df, overrides, self.settings.abstention,
                                   self.settings.selection, others)

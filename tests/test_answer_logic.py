@@ -127,6 +127,9 @@ def test_abstains_below_the_relevance_floor_and_offers_related_reading() -> None
     # An amount asked, and the passage that matches gives none.
     ("How much does kinship care cost?", "Kinship care is reviewed by the kinship care panel every quarter.",
      "give no figure"),
+    # One word in common with a question about three things is chance, not an answer.
+    ("What is charged for an allotment plot?", "The quarterly bank service charge was paid with a figure of 18.",
+     "about something else"),
     # The passage names the place but not what the question is about.
     ("How many audits were done in December?", "Kinship care in Dundee is growing in Dundee.", "about something else"),
 ])
@@ -188,6 +191,33 @@ def test_a_question_about_one_place_is_not_answered_from_another_places_report()
     answer = answer_from_hits(question, [there], TermCache(), others={"dundee.txt"})
     assert answer.abstained and "another place" in answer.answer
     assert not answer_from_hits(question, [there], TermCache(), others=set()).abstained
+
+
+def test_a_word_no_report_uses_weighs_less_when_the_passage_is_close_in_meaning() -> None:
+    # "phone" is the reader's word: the clerk's number sits under the clerk's name, which is what matters.
+    question = build_question("What is the phone number for the clerk, Ann Lee?", {"clerk": 5, "ann": 2, "lee": 2,
+                                                                                    "number": 30}, 100)
+    p = passage("01234 567890", context="", start=0)
+    p.section = "Ann Lee (Clerk)"
+    close = Hit(p, dense=0.7, relevance=0.6)
+    df = {"clerk": 5, "ann": 2, "lee": 2, "number": 30}
+    assert not answer_from_hits(question, [close], TermCache(), df=df).abstained
+    far = Hit(passage("01234 567890", start=50), dense=0.3, relevance=0.6)
+    far.passage.section = "Ann Lee (Clerk)"
+    assert answer_from_hits(question, [far], TermCache(), df=df).abstained
+
+
+def test_who_held_a_role_prefers_the_passage_naming_its_holder() -> None:
+    from assistant.answer.rerank import names_role
+
+    assert names_role("Present: Cllr Ann Lee (Chair), Cllr Bo Ray", "chair")
+    assert names_role("In attendance: Tom Hall, Parish Clerk", "clerk") and names_role("CLERK TO THE COUNCIL: MAY FOX", "clerk")
+    assert not names_role("The Chair of the working group reported.", "chair")
+    question = q("Who chaired the meeting of the kinship care panel?")
+    mentions = Hit(passage("The Chair of the kinship care panel, Cllr Day, thanked members.", start=0), relevance=0.8)
+    holder = Hit(passage("Present: Cllr Ann Lee (Chair), Cllr Bo Ray, kinship care panel.", start=100), relevance=0.75)
+    answer = answer_from_hits(question, [mentions, holder], TermCache(), abstention=Abstention(min_relevance=0.4))
+    assert answer.citations[0].char_start == 100
 
 
 def test_lists_are_one_statement_with_their_lead_in() -> None:

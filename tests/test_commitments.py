@@ -18,8 +18,10 @@ from assistant.cli.views import commitments as commitments_cmd
 from assistant.core.settings import Settings
 from assistant.core.types import Citation, Passage
 from assistant.views.cache import views_for
-from assistant.views.cells import header_role, normalise_lead, unglue
-from assistant.views.commitments import Commitment, extract_commitments, plans, search_commitments, statement_spans
+from assistant.views.cells import normalise_lead, unglue
+from assistant.views.commitments import Commitment, extract_commitments, plans, search_commitments
+from assistant.views.prose import statement_spans
+from assistant.views.vocabulary import header_role
 from assistant.views.periods import parse_due, parse_recurrence
 
 IJB = "dundee-ijb-our-promise-2023-26-annual-update-2025.md"
@@ -30,6 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def extracted(bot: Assistant) -> list[Commitment]:
     return extract_commitments(bot.index.passages)
+
+
+def outer(c: Commitment) -> str:
+    """The outermost heading a commitment is grouped under (a plan's foundation, pillar or theme)."""
+    return (c.theme or "").split(" > ")[0]
 
 
 def corpus_text(settings: Settings, source: str) -> str:
@@ -67,14 +74,14 @@ def test_every_row_of_the_2023_25_action_plan_is_one_commitment(extracted: list[
     assert Counter(r["foundation"] for r in rows) == {"Voice": 6, "Family": 6, "Care": 9, "People": 5, "Scaffolding": 3}
     plan = [c for c in extracted if "2023-25" in c.plan]
     assert len(plan) == len(rows) == 29
-    assert Counter(c.foundation for c in plan) == Counter(r["foundation"] for r in rows)
+    assert Counter(outer(c) for c in plan) == Counter(r["foundation"] for r in rows)
     for row in rows:
         # The row's span starts at its first filled cell: the line start, or just after its leading tab.
         matches = [c for c in plan if row["offset"] <= c.char_start <= row["offset"] + 1]
         assert len(matches) == 1, row
         c = matches[0]
         assert row["action"][:40] in c.text
-        assert c.foundation == row["foundation"]
+        assert outer(c) == row["foundation"]
         assert c.lead == row["lead"] and c.lead_normalised == row["lead"]
         assert c.timescale == row["timescale"]
         assert c.measure == row["measure"]
@@ -113,13 +120,13 @@ def test_we_will_statements_of_the_2020_23_plan(extracted: list[Commitment], set
     assert all(re.search(r"We ?will", c.text) for c in we_will)
     # 50 table rows; one row merges 2 actions and one merges 4, split on their leads and timescales.
     assert len(rows_in_file) == 50 and len(old) == 54
-    merged = [c for c in old if c.priority == "Supporting vulnerablewomen and families"]
+    merged = [c for c in old if c.theme and c.theme.endswith(" > Supporting vulnerablewomen and families")]
     assert [c.text[:24] for c in merged] == ["We will sustain a Pause ", "Wewill report on the imp",
                                              "Wewill report on targete", "We will report on the im"]
     assert {c.lead_normalised for c in merged} == {"Senior Manager, DCC"} and {c.due for c in merged} == {"2021-05"}
     assert merged[1].action.startswith("Wewill report on the impact of targeted support to pregnant women")  # as printed
     assert merged[3].measure == "Report on Safe and Together"
-    assert Counter(c.foundation for c in old) == {"Scaffolding": 17, "Family": 8, "People": 5, "Care": 17, "Voice": 7}
+    assert Counter(outer(c) for c in old) == {"Scaffolding": 17, "Family": 8, "People": 5, "Care": 17, "Voice": 7}
     leads = {c.lead_normalised for c in old if c.lead_normalised}
     assert "Senior Manager, DCC" in leads and "Education Manager, DCC" in leads
     assert not any(re.search(r"[a-z][A-Z]|,\S", lead) for lead in leads), leads
@@ -133,15 +140,29 @@ def test_service_plan_we_will_statements_by_priority(extracted: list[Commitment]
     assert len(mine) == expected == 79
     assert all(c.kind == "statement" and c.text.startswith("We will") for c in mine)
     assert {c.plan for c in mine} == {"Children and Families Service Plan 2021-2024"}
-    by_priority = Counter(c.priority for c in mine)
+    by_priority = Counter(c.theme for c in mine)
     assert by_priority == {"Early Years": 11, "Learning, Attainment and Achievement": 8, "Health and Wellbeing": 8,
                            "Inequalities": 13, "Child Protection": 14, "Community Justice": 12,
                            "People and Resources": 8, "Communities and Family Views": 5}
     bail = next(c for c in mine if "Bail Mentoring" in c.text)
-    assert bail.priority == "Community Justice"
+    assert bail.theme == "Community Justice"
     # One sentence, not the paragraph: the commitment stops where the next sentence starts.
     schools = next(c for c in mine if c.text.startswith("We will work with schools"))
     assert schools.text.endswith("in all establishments.") and "pandemic" not in schools.text
+
+
+def test_chat_and_register_agree_on_who_leads_and_when(extracted: list[Commitment], bot: Assistant) -> None:
+    """"Who leads …?" and "When will … happen?" are answered from the register's row, citing it."""
+    plan = [c for c in extracted if "2023-25" in c.plan and c.lead_normalised]
+    assert len(plan) == 29
+    for c in plan:
+        for question, wanted in ((f"Who leads “{c.action}”?", c.lead_normalised),
+                                 (f"When will “{c.action}” be done?", c.timescale)):
+            answer = bot.ask(question)
+            assert not answer.abstained, question
+            first = answer.citations[0]
+            assert (first.source, first.char_start, first.char_end) == (c.source, c.char_start, c.char_end), question
+            assert wanted and wanted in answer.answer, (question, answer.answer)
 
 
 def test_every_commitment_is_a_verbatim_span(extracted: list[Commitment], bot: Assistant) -> None:
@@ -157,8 +178,8 @@ def test_every_commitment_is_a_verbatim_span(extracted: list[Commitment], bot: A
 
 
 def test_search_filters_on_the_real_corpus(extracted: list[Commitment]) -> None:
-    voice = search_commitments(extracted, foundation="voice", plan="2023-25")
-    assert len(voice) == 6 and {c.foundation for c in voice} == {"Voice"}
+    voice = search_commitments(extracted, theme="voice", plan="2023-25")
+    assert len(voice) == 6 and {outer(c) for c in voice} == {"Voice"}
     glued = search_commitments(extracted, lead="SeniorManager DCC")
     spaced = search_commitments(extracted, lead="senior manager, dcc")
     assert glued == spaced and len(glued) > 30
@@ -211,7 +232,11 @@ def test_unglue_keeps_acronyms_and_names() -> None:
     ("Quarterly audits", None, "recurring quarterly"), ("¼ meetings", None, None),
     ("Bi-annual audits", None, "recurring twice a year"), ("Annual", None, "recurring annually"),
     ("Current", None, "ongoing"), ("Monthlyand quarterly", None, "recurring monthly and quarterly"),
-    ("twice yearly", None, "recurring twice a year"), ("", None, None), ("2024", None, None),
+    ("twice yearly", None, "recurring twice a year"), ("", None, None), ("2024", "2024", None),
+    ("Dec. 31, 2021", "2021-12", None), ("2012/13", "2013-03", None), ("Q3 2024", "2024-09", None),
+    ("Q3 2024/25", "2024-12", None), ("Summer 2012", "2012-08", None), ("End 2012", "2012-12", None),
+    ("by 2030", "2030", None), ("From October 2013", None, None), ("1-3 years", None, None),
+    ("Short term", None, None), ("2021-2025", "2025", None),
 ])
 def test_timescale_normalisation(raw: str, due: str | None, recurrence: str | None) -> None:
     assert parse_due(raw) == due
@@ -222,7 +247,7 @@ def test_timescale_normalisation(raw: str, due: str | None, recurrence: str | No
 def test_header_roles() -> None:
     assert [header_role(h) for h in ["ACTIONS", "Leads", "TIMESCALES", "SOMEKEY INDICATORS", "Measuring Impact",
                                      "FOUNDATIONS", "PRIORITY", "Organisation"]] == [
-        "action", "lead", "timescale", "measure", "measure", "foundation", "priority", None]
+        "action", "lead", "timescale", "measure", "measure", "theme", "theme", None]
 
 
 DOC = "Plan\n" + "x" * 100 + "\n"
@@ -243,7 +268,7 @@ def test_merged_cells_split_when_leads_and_timescales_split_the_same_way() -> No
     assert [c.action for c in out] == ["We will do X", "Wewill do Y"]  # as printed
     assert [c.lead_normalised for c in out] == ["Lead One", "Lead Two, DCC"]
     assert [c.due for c in out] == ["2031-05", "2031-06"]
-    assert {c.measure for c in out} == {"One measure"} and {c.foundation for c in out} == {"Care"}
+    assert {c.measure for c in out} == {"One measure"} and {c.theme for c in out} == {"Care > Priority A"}
     assert {c.plan for c in out} == {"Testshire Action Plan 2030-33"}
     for c in out:
         assert text[c.char_start - 1000:c.char_end - 1000] == c.text
@@ -264,7 +289,7 @@ def test_malformed_rows_give_what_they_can_and_never_raise() -> None:
     shifted = row("Only text here that is long\tBoss", [("Actions", ""), ("", "Only text here that is long"),
                                                         ("Lead", "Boss")], 300)
     no_action_table = row("Organisation X\tBoss", [("Organisation", "Organisation X"), ("Lead", "Boss")], 350)
-    junk_cells = row("Act\tX", [("Actions",), "not a pair", ("Actions", "Act"), ("Lead", "X")], 400)  # type: ignore[list-item]
+    junk_cells = row("Act now\tX", [("Actions",), "not a pair", ("Actions", "Act now"), ("Lead", "X")], 400)  # type: ignore[list-item]
     wrong_text = row("text that does not match the cells", [("Actions", "Something else"), ("Lead", "Y")], 500)
     empty = row("", [("Actions", "")], 600)
     out = extract_commitments([missing_lead, stray_tabs, shifted, no_action_table, junk_cells, wrong_text, empty])
@@ -274,7 +299,7 @@ def test_malformed_rows_give_what_they_can_and_never_raise() -> None:
     assert by_start[200].timescale is None and by_start[200].due is None
     assert by_start[300].action == "Only text here that is long" and by_start[300].lead == "Boss"
     assert 350 not in by_start  # a table without an action column is not an action plan
-    assert by_start[400].action == "Act" and by_start[400].lead == "X"
+    assert by_start[400].action == "Act now" and by_start[400].lead == "X"
     assert by_start[500].action == "Something else" and by_start[500].text == "text that does not match the cells"
     assert 600 not in by_start
     assert all(c.kind == "row" for c in out)
@@ -283,13 +308,13 @@ def test_malformed_rows_give_what_they_can_and_never_raise() -> None:
 def test_statement_spans_in_prose() -> None:
     text = ("We will do A across the city. This sentence is context.  We will do B\n"
             "We will do C\nIn doing so, we will not count this. - We will do D; done")
-    spans = [text[s:e] for s, e in statement_spans(text)]
+    spans = [text[s:e] for s, e, _ in statement_spans(text)]
     assert spans == ["We will do A across the city.", "We will do B", "We will do C", "We will do D; done"]
     p = Passage(source="hand.txt", char_start=50, char_end=50 + len(text), text=text, kind="paragraph",
                 section="2. Early Years > What we intend to do", title="Service Plan 2030 (Report 9)")
     out = extract_commitments([p])
     assert [c.text for c in out] == spans
-    assert {c.priority for c in out} == {"Early Years"} and {c.kind for c in out} == {"statement"}
+    assert {c.theme for c in out} == {"Early Years"} and {c.kind for c in out} == {"statement"}
     assert out[0].char_start == 50 and out[0].plan == "Service Plan 2030"
 
 
@@ -304,7 +329,7 @@ def test_numbered_heading_split_over_two_lines_names_the_priority() -> None:
         para("We will judge.", 200, "paragraph", "1. Health > What we intend to do"),
         para("We will vote.", 300, "paragraph", "2. Democracy > What we intend to do"),
     ])
-    assert [c.priority for c in out] == ["Health", "Justice", "Democracy"]
+    assert [c.theme for c in out] == ["Health", "Justice", "Democracy"]
 
 
 # --- the CLI on the real index ---------------------------------------------------------------
@@ -319,9 +344,11 @@ def test_cli_json_and_filters(settings: Settings) -> None:
     assert res.exit_code == 0, res.output
     items = json.loads(res.stdout)
     assert len(items) == 162 and {"plan", "lead_normalised", "due", "char_start", "text"} <= set(items[0])
-    res = invoke(settings, "--json", "--foundation", "Voice", "--plan", "2023-25")
+    res = invoke(settings, "--json", "--theme", "Voice", "--plan", "2023-25")
     voice = json.loads(res.stdout)
-    assert res.exit_code == 0 and len(voice) == 6 and {c["foundation"] for c in voice} == {"Voice"}
+    assert res.exit_code == 0 and len(voice) == 6 and {c["theme"] for c in voice} == {"Voice"}
+    # Every field carries the verbatim span it was read from.
+    assert all(set(c["spans"]) >= {"action", "lead", "timescale", "theme"} for c in voice)
     res = invoke(settings, "--json", "--lead", "senior manager", "--due-before", "2024-07", "--plan", "2023-25")
     due = json.loads(res.stdout)
     assert due and all(c["due"] < "2024-07" and c["lead_normalised"] == "Senior Manager" for c in due)
@@ -338,7 +365,7 @@ def test_cli_csv_matches_json(settings: Settings) -> None:
 
 
 def test_cli_table_by_default(settings: Settings) -> None:
-    res = invoke(settings, "--foundation", "Scaffolding", "--plan", "2023-25")
+    res = invoke(settings, "--theme", "Scaffolding", "--plan", "2023-25")
     assert res.exit_code == 0, res.output
     assert "Fully implement GIRFEC Practice Profile in all sites" in res.stdout
     assert "recurring twice a year" in res.stdout and "3 commitments" in res.stdout
@@ -362,7 +389,8 @@ def test_cli_one_format_and_a_missing_index(settings: Settings, tmp_path: Path) 
     assert res.exit_code == 1 and "does not exist" in res.output
     assert "Traceback" not in res.output
     help_text = CliRunner().invoke(commitments_cmd, ["--help"]).output
-    assert "Examples:" in help_text and "assistant commitments --foundation Voice" in help_text
+    assert "Examples:" in help_text and "assistant commitments --theme Voice" in help_text
+    assert "timescale_defined" in help_text and "spans" in help_text  # the JSON schema is documented
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -377,11 +405,11 @@ def test_commitments_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     at.run()
     assert not at.exception, at.exception
     assert at.dataframe[0].value.shape[0] == 162
-    at.selectbox(key="cm_foundation").select("Voice").run()
+    at.selectbox(key="cm_theme").select("Voice").run()
     at.selectbox(key="cm_plan").select(
         "Our Promise to Care Experienced Children, Young People and Families 2023-25 Action Plan").run()
     table = at.dataframe[0].value
-    assert table.shape[0] == 6 and set(table["Foundation / priority"]) == {"Voice"}
+    assert table.shape[0] == 6 and set(table["Theme"]) == {"Voice"}
     at.text_input(key="cm_due").input("2024-13").run()
     assert not at.exception and any("YYYY" in w.value for w in at.warning)
     # Selecting a row shows its verbatim span, the report around it (escaped, marked), and the whole report.

@@ -155,7 +155,11 @@ def why_not(q: Question, best: Hit, cache: TermCache, df: dict[str, int] | None,
     if not covers_periods(q, p, cache):
         asked = " or ".join(period_words(q.text)) or "the years asked about"
         return f"None of the passages found speaks of {asked}"
-    if key_coverage(q, p, cache) < settings.min_key_coverage or (
+    # A passage close in meaning (dense_trust) is not held to words that no report uses.
+    known = df if (df is not None and best.dense >= settings.dense_trust) else None
+    held = sum(1 for t in q.key if t in cache.of(p))
+    if (len(q.key) >= 3 and held < settings.min_key_words) or key_coverage(
+            q, p, cache, known, settings.unseen_word_weight) < settings.min_key_coverage or (
             best.relevance < settings.rare_term_relevance and df is not None
             and misses_rare_terms(q, p, cache, df, unseen=best.dense < settings.dense_trust)):
         return "The passages found are about something else"
@@ -175,7 +179,8 @@ def answer_from_hits(q: Question, hits: list[Hit], cache: TermCache | None = Non
     # (a figure, a name, a date); failing that, one that answers.
     near = [h for h in hits if h.relevance >= abstention.promote_within * hits[0].relevance] if hits else []
     fine = [h for h in near if why_not(q, h, cache, df, abstention, others) is None]
-    lead = next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None)
+    lead = next((h for h in fine if answers_kind(q, h.passage, strict=True)),
+                next((h for h in fine if answers_kind(q, h.passage)), fine[0] if fine else None))
     if lead is not None:
         hits, why = [lead] + [h for h in hits if h is not lead], None
     if why:

@@ -56,6 +56,7 @@ _INTENT_RE = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _WHO_RE = re.compile(r"^\W*who\b|\bwho (?:is|was|are|were|chair\w*|lead\w*|won|provides?|proposed|seconded|"
                      r"signed|attended)\b", re.I)
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]{3,}’")
 _WHY_RE = re.compile(r"^\W*why\b|\bwhat (?:caused|explains|was the reason|were the reasons)\b", re.I)
 _WHEN_RE = re.compile(r"^\W*(?:when|by when|on what date|what date)\b|\bwhen (?:did|will|was|is|does)\b", re.I)
 
@@ -119,7 +120,9 @@ def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Qu
     for t in content_terms(expand):
         terms.setdefault(t, settings.expansion_words * weight(t))
     search = text + (" " + expand if expand else "")
-    wants_figure = bool(_QUANTITY_RE.search(text))
+    # What kind of answer is wanted is read outside quotes: “Target school attendance support” names an action.
+    asking = _QUOTED.sub(" ", text)
+    wants_figure = bool(_QUANTITY_RE.search(asking))
     periods = asked_periods(text)
     intent = intent_of(text)
     if follow and previous:
@@ -140,11 +143,11 @@ def build_question(text: str, df: dict[str, int], n_passages: int, previous: "Qu
         intent = intent or previous.intent
         if refers:
             focus = dict(terms)  # "who leads that?": the topic is still the previous one
-    wants_person = bool(_WHO_RE.search(text)) or (follow and previous is not None and previous.wants_person
+    wants_person = bool(_WHO_RE.search(asking)) or (follow and previous is not None and previous.wants_person
                                                    and not wants_figure)
-    wants_date = bool(_WHEN_RE.search(text))
+    wants_date = bool(_WHEN_RE.search(asking))
     return Question(text, terms, search, follow, refers, focus, wants_figure, periods, intent,
-                    frozenset(t for t in terms if t in scope), wants_person, wants_date, bool(_WHY_RE.search(text)))
+                    frozenset(t for t in terms if t in scope), wants_person, wants_date, bool(_WHY_RE.search(asking)))
 
 
 def unresolved_reference(q: Question, previous: "Question | None") -> bool:

@@ -10,6 +10,7 @@ from ..core.settings import Relevance
 from ..core.text import content_terms
 from ..core.types import DocumentRecord, Passage
 from ..ingest.glossary import Glossary
+from ..views.vocabulary import header_roles
 from .question import Question
 from .retrieve import Hit
 
@@ -128,6 +129,30 @@ def gives_reason(text: str) -> bool:
     return bool(_REASON_RE.search(text))
 
 
+# The roles a "who …" question may ask for, as content_terms spells them ("chaired" -> "chair").
+_ROLE_WORDS = {"chair": r"Chair\w*", "clerk": r"Clerk", "mayor": r"Mayor", "leader": r"Leader", "treasur": r"Treasurer",
+               "secretari": r"Secretary", "director": r"Director", "manag": r"Manager", "offic": r"Officer"}
+
+
+def names_role(text: str, stem: str) -> bool:
+    """True when `text` names who holds the role: "Cllr Sue Lintern (Chair)", "Peter King, Parish Clerk",
+    "CLERK TO THE COUNCIL: AMANDA GLEW", "Chairman: Cllr Hodivala"; the role word alone is not enough."""
+    role = _ROLE_WORDS.get(stem)
+    if role is None:
+        return names_someone(text)
+    name = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
+    return bool(re.search(rf"{name}\s*\(\s*(?:[A-Z][a-z]+\s+)?{role}\s*\)|{name},\s*(?:the\s+)?(?:[A-Z][a-z]+\s+)?{role}\b|"
+                          rf"\b{role}(?:\s+to\s+the\s+\w+)?\s*[:–-]\s*(?:Cllr\.?\s+|Mr\.?\s+|Mrs\.?\s+|Ms\.?\s+)?[A-Z]",
+                          text) or
+                re.search(rf"{name}\s*\(\s*(?:[A-Z][a-z]+\s+)?{role.upper()}\s*\)|\b{role.upper()}(?:\s+TO\s+THE\s+\w+)?\s*:\s*[A-Z]",
+                          text))
+
+
+def asked_roles(q: Question) -> list[str]:
+    """The roles a "who …" question asks about ("Who chaired …?" -> ["chair"])."""
+    return [t for t in q.key if t in _ROLE_WORDS] if q.wants_person else []
+
+
 def names_someone(text: str) -> bool:
     return bool(_PERSON_RE.search(text))
 
@@ -136,11 +161,17 @@ def gives_date(text: str) -> bool:
     return bool(_DATED_RE.search(text))
 
 
-def answers_kind(q: Question, p: Passage, figure: bool = True) -> bool:
+def answers_kind(q: Question, p: Passage, figure: bool = True, strict: bool = False) -> bool:
     """The passage holds the kind of thing the question asks for: a figure (unless `figure` is False),
-    someone's name, a date, a cause."""
-    return ((not figure or not q.wants_figure or has_figure(p.text)) and (not q.wants_person or names_someone(p.text))
-            and (not q.wants_date or gives_date(p.text)) and (not q.wants_reason or gives_reason(p.text)))
+    someone's name (or a row's lead; with `strict`, the holder of the role asked about), a date (or a
+    row's timescale), a cause."""
+    roles = {r for h, v in (p.cells or []) if v for r in header_roles(str(h))} if p.kind in ("row", "fields") else set()
+    return ((not figure or not q.wants_figure or has_figure(p.text))
+            and (not q.wants_person or bool(roles & {"lead", "partners"})
+                 or (any(names_role(p.text, r) for r in asked_roles(q)) if (strict and asked_roles(q))
+                     else names_someone(p.text)))
+            and (not q.wants_date or gives_date(p.text) or "timescale" in roles)
+            and (not q.wants_reason or gives_reason(p.text)))
 
 
 def covers_periods(q: Question, p: Passage, cache: TermCache) -> bool:
@@ -184,7 +215,12 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
     return sorted(hits, key=lambda h: -h.relevance)
 
 
-def key_coverage(q: Question, p: Passage, cache: TermCache) -> float:
-    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its section hold."""
-    key = q.key
+def key_coverage(q: Question, p: Passage, cache: TermCache, known: Mapping[str, int] | None = None,
+                 unseen_weight: float = 1.0) -> float:
+    """Share of what the question is about (`Question.key`, weighted by rarity) that `p` and its section hold.
+
+    With `known` (document frequencies), words no report uses at all weigh `unseen_weight` of their
+    rarity: the reader's own word ("phone" for a number printed under the clerk's name) cannot be
+    covered by any passage, but still says what is asked."""
+    key = {t: w * (unseen_weight if known is not None and known.get(t, 0) == 0 else 1.0) for t, w in q.key.items()}
     return coverage(key, cache.of(p)) if key else 1.0

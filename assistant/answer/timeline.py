@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ..core.types import Answer, Citation, Passage
 from ..views.cache import Views
 from ..views.commitments import Commitment
 from ..views.figure_values import Series
+from ..core.text import content_terms
 from .compose import display_date
+from .question import Question
+from .rerank import coverage
 from .retrieve import Hit
 
 
@@ -19,20 +22,45 @@ def render_commitment(c: Commitment) -> str:
     lead = c.lead_normalised or c.lead
     if lead:
         details.append(f"lead: {lead}")
+    if c.partners:
+        details.append(f"with: {c.partners}")
     if c.timescale:
-        details.append(f"due: {c.timescale}")
+        details.append(f"due: {c.timescale}" + (f" ({c.timescale_defined})" if c.timescale_defined else ""))
     if c.measure:
         details.append(f"impact measured by: {c.measure}")
-    where = ", ".join(x for x in (c.foundation, c.plan) if x)
+    details += [f"{name}: {value}" for name, value in (("cost", c.cost), ("funding", c.funding)) if value]
+    where = ", ".join(x for x in (c.theme, c.plan) if x)
     text = c.action.rstrip(".")
     if details:
         text += " — " + "; ".join(details)
     return text + (f" ({where})" if where else "")
 
 
+def register_match(q: Question, commitments: Iterable[Commitment], threshold: float,
+                   allowed: set[str] | None = None) -> Commitment | None:
+    """The register's commitment a "who leads …?" or "when will …?" question is about, or None.
+
+    It must hold at least `threshold` of the question's rarity-weighted key words in its action
+    and theme, and give what is asked (a lead or partners for who, a timescale for when), so that
+    chat and register agree."""
+    if not (q.wants_person or q.wants_date) or not q.key:
+        return None
+    best: tuple[float, Commitment] | None = None
+    for c in commitments:
+        if allowed is not None and c.source not in allowed:
+            continue
+        if (q.wants_person and not (c.lead or c.partners)) or (q.wants_date and not c.timescale):
+            continue
+        terms = {t: 1.0 for t in content_terms(f"{c.action} {c.theme or ''}")}
+        score = coverage(q.key, terms)
+        if score >= threshold and (best is None or score > best[0]):
+            best = (score, c)
+    return best[1] if best else None
+
+
 def commitment_statements(hits: list[Hit], views: Views) -> dict[str, str]:
     """For action-plan rows among `hits`: the commitment read from each, as the statement to use (by passage id)."""
-    rows = {h.passage.id for h in hits if h.passage.kind == "row"}
+    rows = {h.passage.id for h in hits if h.passage.kind in ("row", "fields")}
     by_passage: dict[str, list[Commitment]] = {}
     for c in views.commitments:
         if c.passage_id in rows:

@@ -41,10 +41,12 @@ def _short(text: str | None, width: int) -> str:
 
 @click.command(name="commitments")
 @common
-@click.option("--search", "text", default=None, help="Only commitments whose action, measure, lead, priority or "
-              "plan contains every word of TEXT.")
-@click.option("--lead", default=None, help="Only commitments led by this role (spelling and spacing normalised).")
-@click.option("--foundation", default=None, help="Only commitments under this foundation, e.g. Voice or Care.")
+@click.option("--search", "text", default=None, help="Only commitments whose action, theme, measure, lead, partners, "
+              "timescale or plan contains every word of TEXT.")
+@click.option("--lead", default=None, help="Only commitments led by (or with) this role or body (spelling and spacing "
+              "normalised).")
+@click.option("--theme", default=None, help="Only commitments under this theme: a heading the plan groups them under, "
+              "e.g. Voice or Housing.")
 @click.option("--due-before", "due_before", default=None, callback=_check_month, metavar="YYYY-MM",
               help="Only commitments due before this month (undated and recurring ones are left out).")
 @click.option("--plan", default=None, help="Only commitments of plans whose name contains NAME, e.g. 2023-25.",
@@ -52,17 +54,36 @@ def _short(text: str | None, width: int) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of commitments.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
 def commitments(corpus: Path | None, index: Path | None, text: str | None, lead: str | None,
-                foundation: str | None, due_before: str | None, plan: str | None, as_json: bool,
+                theme: str | None, due_before: str | None, plan: str | None, as_json: bool,
                 as_csv: bool) -> None:
-    """List the plans' commitments: action-plan rows and "We will" statements.
+    """List the plans' commitments: action-table rows, blocks of fields and commitment sentences.
 
-    Each commitment gives its plan, foundation or priority, action, lead, timescale
-    (normalised to a due month or a recurrence) and measure, with the source file and
-    the character offsets of its verbatim text.
+    Each commitment gives its plan, theme, action, lead, partners, timescale (as printed, and
+    normalised to a due month or year, a recurrence, or the plan's definition of a relative
+    term), measure, cost and funding, with the source file and the character offsets of its
+    verbatim text.
+
+    \b
+    --json prints an array of objects with these keys:
+      plan               the plan (a heading naming one, or the report's title)
+      theme              heading(s) it is grouped under, outermost first, " > " between
+      action             what will be done (markup removed)
+      lead               who leads it, as printed; lead_normalised: one spelling
+      partners           who else takes part, as printed
+      timescale          when, as printed ("Dec. 31, 2021", "Short term", "Quarterly")
+      due                when it ends: "YYYY-MM", or "YYYY" when only a year is given
+      recurrence         "recurring quarterly", "ongoing", … for timescales with no date
+      timescale_defined  the plan's own definition of a relative timescale
+      measure            how success is measured; cost, funding: as printed
+      kind               "row" (a table row or a block of fields) or "statement" (a sentence)
+      source, char_start, char_end, text   the verbatim span: text == document[char_start:char_end]
+      spans              for each field read, [char_start, char_end, verbatim text] in the source
+      organisation, published, title, section, passage_id   where it comes from
+    Fields a plan does not give are null; nothing is guessed.
 
     \b
     Examples:
-      assistant commitments --foundation Voice --plan 2023-25
+      assistant commitments --theme Voice --plan 2023-25
       assistant commitments --lead "senior manager" --due-before 2024-07
       assistant commitments --search "kinship" --csv > kinship.csv
     """
@@ -72,7 +93,7 @@ def commitments(corpus: Path | None, index: Path | None, text: str | None, lead:
     if as_json and as_csv:
         raise click.UsageError("Choose one output format: --json or --csv, not both.")
     items = search_commitments(_assistant(corpus, index).commitments(), text=text, lead=lead,
-                               foundation=foundation, due_before=due_before, plan=plan)
+                               theme=theme, due_before=due_before, plan=plan)
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in items], ensure_ascii=False, indent=1))
         return
@@ -82,9 +103,9 @@ def commitments(corpus: Path | None, index: Path | None, text: str | None, lead:
     if not items:
         click.echo("No commitments match these filters.")
         return
-    click.echo(f"{'Due / schedule':<24} {'Foundation / priority':<26} {'Lead':<28} Action")
+    click.echo(f"{'Due / schedule':<24} {'Theme':<26} {'Lead':<28} Action")
     for c in items:
-        group = c.foundation or c.priority or ""
+        group = c.theme or ""
         click.echo(f"{_short(c.schedule or '—', 24):<24} {_short(group, 26):<26} "
                    f"{_short(c.lead_normalised or '—', 28):<28} {_short(c.action, 110)}")
         click.echo(f"{'':<24} {_short(c.plan, 60)} — {c.source}:{c.char_start}-{c.char_end}")

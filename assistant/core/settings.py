@@ -88,6 +88,10 @@ class Abstention(BaseModel):
                                                    "subject), a passage this near its relevance that does leads instead.")
     dense_trust: float = Field(0.6, description="A question word no report uses may be the reader's own word for the "
                                                 "reports'; a passage this similar in meaning is not declined for it.")
+    min_key_words: int = Field(2, description="Decline when the best passage holds fewer than this many of the words "
+                                              "of a question about three or more things (one shared word is chance).")
+    unseen_word_weight: float = Field(0.5, description="Weight, as a share of its rarity, of a question word no report "
+                                                       "uses when judging a passage at least dense_trust similar.")
 
 
 class Selection(BaseModel):
@@ -105,6 +109,9 @@ class Selection(BaseModel):
                                                        "question's weight.")
     figure_bonus: float = Field(0.02, description="Preference for a sentence with a figure when an amount is asked.")
     commitment_window: int = Field(12, description="Top candidates read for action-plan rows to state as commitments.")
+    register_match: float = Field(0.75, description="A 'who leads …' or 'when will …' question is answered from the "
+                                                    "register's commitment that holds this share of what it asks about "
+                                                    "(its rarity-weighted words) in its action and theme.")
 
 
 class Linking(BaseModel):

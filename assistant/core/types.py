@@ -70,6 +70,15 @@ class Passage:
     context: str = ""  # extra words used for search only (lead-in, table title and headers)
     cells: list[tuple[str, str]] = field(default_factory=list)  # (header, value) pairs for table rows
     id: str = ""
+    # Offsets of each heading of `section`, outermost first ((-1, -1) where not known).
+    heading_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def heading_span(self) -> tuple[int, int] | None:
+        """Offsets of the innermost heading of `section`, or None."""
+        if self.heading_spans and self.heading_spans[-1][0] >= 0:
+            return self.heading_spans[-1]
+        return None
     # Filled from the document at index time.
     title: str = ""
     organisation: str | None = None

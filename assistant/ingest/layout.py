@@ -122,6 +122,34 @@ def spaced_cells(text: str, line: Line) -> list[Cell] | None:
     return None
 
 
+_ALIGNED_SPLIT = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
+_ALIGN_SLACK = 2  # characters a cell may start off its column (hand-typed alignment)
+
+
+def aligned_rows(text: str, block: list[Line]) -> list[list[Cell]] | None:
+    """A table typed with spaces ("Action   Responsible   Deadline" over rows aligned under it):
+    the cells of each line, the first line being the header; None when the block is not such a table.
+
+    Every line has at least two cells, and every cell starts where one of the header's columns starts."""
+    lines = [ln for ln in block if ln.stripped]
+    if len(lines) < 3:
+        return None
+    rows: list[list[Cell]] = []
+    for ln in lines:
+        starts = [0] + [m.end() for m in _ALIGNED_SPLIT.finditer(ln.raw)]
+        ends = [m.start() for m in _ALIGNED_SPLIT.finditer(ln.raw)] + [len(ln.raw.rstrip())]
+        cells = [Cell(ln.start + a, ln.start + b, text[ln.start + a:ln.start + b]) for a, b in zip(starts, ends)]
+        if len(cells) < 2:
+            return None
+        rows.append(cells)
+    cols = [c.start - lines[0].start for c in rows[0]]
+    for ln, cells in zip(lines, rows):
+        for c in cells:
+            if not any(abs((c.start - ln.start) - x) <= _ALIGN_SLACK for x in cols):
+                return None
+    return rows
+
+
 def is_heading_candidate(text: str) -> bool:
     t = clean_inline(text).strip("#").strip()
     if not t or len(t) > 90 or len(t.split()) > 12:
@@ -142,7 +170,7 @@ def strong_heading(text: str) -> bool:
     return bool(re.match(r"^\d+(?:\.\d+)*\.?\s+\S", t))
 
 
-BODY_KINDS = {"paragraph", "list", "tsv", "cells", "spaced", "pipe", "vote"}
+BODY_KINDS = {"paragraph", "list", "tsv", "cells", "spaced", "pipe", "vote", "fields", "aligned"}
 
 
 def heading_level(text: str, hashes: int) -> int:
@@ -246,3 +274,45 @@ def rejoin_wrapped(blocks: list[list[Line]]) -> list[list[Line]]:
         else:
             out.append(block)
     return out
+
+
+# --- fields: "Lead agency: Transport team" -------------------------------------------------------
+
+# A label of one to five words, capitalised, then a colon and (usually) its value. Markdown bold
+# around the label ("**Lead:** …") is allowed; a sentence ending in a colon is not a label.
+FIELD_RE = re.compile(r"^[ \t]*(?:[-*•·▪][ \t]+)?(?:\*\*|__)?([A-Z][A-Za-z0-9/&()'’ -]{0,48}?)(?:\*\*|__)?[ \t]*:"
+                      r"(?:\*\*|__)?(?:[ \t]+(\S.*))?$")
+_FIELD_MAX_WORDS = 5
+
+
+def field_line(line: Line) -> tuple[str, str] | None:
+    """(label, value) of a "Label: value" line, or None. The value may be empty (it follows on the next line)."""
+    m = FIELD_RE.match(line.raw)
+    if not m:
+        return None
+    label = clean_inline(m.group(1)).strip()
+    if not label or len(label.split()) > _FIELD_MAX_WORDS:
+        return None
+    return label, clean_inline(m.group(2) or "")
+
+
+def is_fields_block(block: list[Line]) -> bool:
+    """Two or more "Label: value" lines, every other line carrying on the value above it (indented or lower case)."""
+    lines = [ln for ln in block if ln.stripped]
+    found = [field_line(ln) for ln in lines]
+    labelled = [f is not None for f in found]
+    if sum(labelled) < 2 or not labelled[0] or _glossary([f for f in found if f]):
+        return False
+    return all(ok or ln.raw[:1] in " \t" or ln.stripped[:1].islower() for ok, ln in zip(labelled, lines))
+
+
+def is_field_block(block: list[Line]) -> bool:
+    """One "Label: value" line on its own: with its neighbours, perhaps a block of fields split by blank lines."""
+    lines = [ln for ln in block if ln.stripped]
+    found = field_line(lines[0]) if len(lines) == 1 else None
+    return found is not None and bool(found[1]) and not _glossary([found])
+
+
+def _glossary(found: list[tuple[str, str]]) -> bool:
+    """Labels that are acronyms ("UASC: Unaccompanied …"): a glossary, each line a definition of its own."""
+    return sum(1 for label, _ in found if re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}s?", label)) * 2 > len(found)

@@ -25,30 +25,30 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..core.text import clean_inline, is_value, is_year, sentence_spans, trim
+from ..core.text import clean_inline, is_value, sentence_spans, trim
 from ..core.types import Passage
+from .tables import TableReader
 from .layout import (
     BODY_KINDS,
     BULLET_RE,
     FURNITURE_RE,
     NUMBERED_PARA_RE,
-    PIPE_RULE_RE,
-    Cell,
+    aligned_rows,
     Line,
     Table,
     front_matter_end,
     heading_level,
+    is_field_block,
+    is_fields_block,
     is_heading_candidate,
     is_pipe_row,
     is_tsv_row,
     is_vote_line,
-    pipe_cells,
     rejoin_wrapped,
     spaced_cells,
     split_blocks,
     split_lines,
     strong_heading,
-    tab_cells,
 )
 
 
@@ -65,7 +65,7 @@ _MAX_VOTE_CHARS = 2000  # a recorded vote longer than this (a long list of names
 _MAX_UNBULLETED_ITEM = 240
 
 
-class Splitter:
+class Splitter(TableReader):
     """Turns one document's text into passages. Pure: no I/O, no model."""
 
     def __init__(self, max_chars: int = 420) -> None:
@@ -77,6 +77,7 @@ class Splitter:
         self.out: list[Passage] = []
         self.headings: list[tuple[int, str]] = []
         self._heading_starts: list[int] = []  # where each heading of the stack starts in the text
+        self._heading_ends: list[int] = []
         self._votes: list[int] | None = None  # [start, end] of a recorded vote: its motion's heading to its last names
         self.table = Table()
         self.lead_in = ""
@@ -84,7 +85,7 @@ class Splitter:
         blocks = rejoin_wrapped([b for b in split_blocks(split_lines(text)) if b[0].start >= skip])
         kinds = [self._kind(b) for b in blocks]
         keep = [i for i, k in enumerate(kinds) if k != "empty"]
-        blocks, kinds = [blocks[i] for i in keep], [kinds[i] for i in keep]
+        blocks, kinds = self._join_fields([blocks[i] for i in keep], [kinds[i] for i in keep])
         self._list: tuple[int, str, list[tuple[int, int]]] | None = None
         self._lead_start = 0
         self._vote_start: int | None = None  # a vote count waiting for the names under it
@@ -103,7 +104,22 @@ class Splitter:
         return self.out
 
     # classification ---------------------------------------------------------------------
-    def _kind(self, block: list[Line]) -> str:
+    def _join_fields(self, blocks: list[list[Line]], kinds: list[str]) -> tuple[list[list[Line]], list[str]]:
+        """Runs of "Label: value" blocks one blank line apart are one block of fields ("Lead: …", blank
+        line, "Timeline: …"); a lone one (a slide's line, far from the next) is read as any other line."""
+        out_b: list[list[Line]] = []
+        out_k: list[str] = []
+        for block, kind in zip(blocks, kinds):
+            gap = self.text[out_b[-1][-1].end:block[0].start] if out_b else ""
+            if kind in ("field", "fields") and out_k and out_k[-1] in ("field", "fields") and gap.count("\n") <= 2:
+                out_b[-1] = out_b[-1] + block
+                out_k[-1] = "fields"
+            else:
+                out_b.append(block)
+                out_k.append(kind)
+        return out_b, [self._kind(b, fields=False) if k == "field" else k for b, k in zip(out_b, out_k)]
+
+    def _kind(self, block: list[Line], fields: bool = True) -> str:
         nonempty = [ln for ln in block if ln.stripped]
         if not nonempty or (len(nonempty) == 1 and FURNITURE_RE.match(clean_inline(nonempty[0].raw))):
             return "empty"
@@ -122,8 +138,14 @@ class Splitter:
                 return "empty"
             if len(filled) >= 2:
                 return "cells"
+        if fields and is_fields_block(block):
+            return "fields"
+        if fields and is_field_block(block):
+            return "field"
         if any(spaced_cells(self.text, ln) for ln in nonempty):
             return "spaced"
+        if aligned_rows(self.text, block):
+            return "aligned"
         joined = " ".join(ln.stripped for ln in nonempty)
         if len(nonempty) <= 2 and is_heading_candidate(joined) and (len(nonempty) == 1 or strong_heading(joined)):
             return "candidate"
@@ -135,15 +157,20 @@ class Splitter:
     def _section(self) -> str:
         return " > ".join(t if len(t) <= 80 else t[:77].rsplit(" ", 1)[0] + "…" for _, t in self.headings)
 
-    def _push_heading(self, title: str, level: int, start: int = -1) -> None:
+    def _push_heading(self, title: str, level: int, start: int = -1, end: int = -1) -> None:
         title = clean_inline(title).strip("#").strip()
         if not title:
             return
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
             self._heading_starts.pop()
+            self._heading_ends.pop()
+        if start >= 0:  # the span of the title exactly as printed (no "#", markup or line break), else unknown
+            at = self.text.find(title, start, max(end, start + len(title)))
+            start, end = (at, at + len(title)) if at >= 0 else (-1, -1)
         self.headings.append((level, title))
         self._heading_starts.append(start)
+        self._heading_ends.append(end)
         self.table = Table()
         self.lead_in = ""
 
@@ -157,6 +184,7 @@ class Splitter:
         p = Passage(
             source=self.source, char_start=start, char_end=end, text=body,
             section=self._section(), kind=kind, context=context, cells=list(cells or []),
+            heading_spans=[(a, b) if 0 <= a < b else (-1, -1) for a, b in zip(self._heading_starts, self._heading_ends)],
         )
         self.out.append(p)
         return p
@@ -202,50 +230,6 @@ class Splitter:
         if len(items) <= 10 and end - start <= 700:  # one item too: its lead-in says what it is
             self._emit(start, end, "list")
 
-    def _line_cells(self, block: list[Line]) -> list[Cell]:
-        """Cells of a one-cell-per-line block: a tab starts a cell, a line without one continues it."""
-        cells: list[list[int]] = []
-        for ln in block:
-            if ln.raw.startswith("\t") or not cells:
-                cells.append([ln.start, ln.end])
-            else:
-                cells[-1][1] = ln.end
-        out = []
-        for s, e in cells:
-            s, e = trim(self.text, s, e)
-            out.append(Cell(s, e, self.text[s:e]))
-        return out
-
-    def _row(self, cells: list[Cell], header: list[str]) -> None:
-        """Emit one table row: verbatim span from first to last non-empty cell, headers as context."""
-        filled = [c for c in cells if c.text]
-        if not filled:
-            return
-        if header and len(header) == len(cells):
-            values = [c.clean for c in cells]
-            # Empty leading cells repeat the row above (the Foundation or Priority of an action plan).
-            lead = 0
-            while lead < len(values) and not values[lead] and lead < len(self.table.above):
-                values[lead] = self.table.above[lead]
-                lead += 1
-            self.table.above = values
-            pairs = [(h, v) for h, v in zip(header, values) if v]
-        else:
-            values = [c.clean for c in filled]
-            labels = [h for h in header if h][-len(values):]
-            # Fewer labels than cells: the header names the right-hand columns (label | Baseline | Target).
-            pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
-        self._emit(filled[0].start, filled[-1].end, "row", self._row_context(pairs, filled), pairs)
-
-    def _row_context(self, pairs: list[tuple[str, str]], filled: list[Cell]) -> str:
-        """Table titles, column names, and values carried down from rows above (not in the span)."""
-        own = {c.clean for c in filled}
-        bits = list(self.table.titles)
-        bits += [f"{h}: {v}" if h else v for h, v in pairs if v not in own]
-        bits += [h for h, v in pairs if h and v in own]
-        return " | ".join(bits)
-
-    # handlers -----------------------------------------------------------------------------
     def _on_empty(self, block, i, kinds, nxt) -> None:
         pass
 
@@ -255,7 +239,8 @@ class Splitter:
         if self._votes is not None and not _VOTE_HEADING.search(raw):
             self._close_votes()
         first = block[0]
-        self._push_heading(raw, heading_level(raw, hashes), first.start + len(first.raw) - len(first.raw.lstrip(" #")))
+        self._push_heading(raw, heading_level(raw, hashes), first.start + len(first.raw) - len(first.raw.lstrip(" #")),
+                           first.start + len(first.raw.rstrip()))
 
     def _on_candidate(self, block, i, kinds, nxt) -> None:
         lines = [ln for ln in block if ln.stripped]
@@ -275,27 +260,11 @@ class Splitter:
         if strong_heading(text) or nxt in BODY_KINDS or starts_run:
             # A title line names what follows; a run of short lines (slides) is titled by its first.
             self._close_votes()
-            self._push_heading(text, heading_level(text, 0), line.start)
+            self._push_heading(text, heading_level(text, 0), line.start, trim(self.text, line.start, line.end)[1])
             if len(text.split()) >= 6 and not strong_heading(text):
                 self._emit(line.start, line.end, "fragment")  # a long title line may itself be the answer
             return
         self._emit(line.start, line.end, "fragment")
-
-    def _on_lone_value(self, line: Line, text: str) -> None:
-        """A figure on its own: the last cell of the table row above when a blank line split it off."""
-        s, e = trim(self.text, line.start, line.end)
-        last = self.out[-1] if self.out else None
-        if last is not None and last.kind == "row" and not self.text[last.char_end:s].strip():
-            labels = [h for h in self.table.header if h]
-            known = [v for _, v in last.cells]
-            values = known + [clean_inline(text)]
-            labels = labels[-len(values):]
-            last.cells = list(zip([""] * (len(values) - len(labels)) + labels, values))
-            last.char_end = e
-            last.text = self.text[last.char_start:e]
-            last.context = self._row_context(last.cells, [])
-            return
-        self._emit(s, e, "fragment")
 
     def _on_vote(self, block, i, kinds, nxt) -> None:
         """ "Against (4)": a count of votes, read with the names listed under it (the next paragraph).
@@ -379,75 +348,6 @@ class Splitter:
             if numbered or self._lead_in(body_start, e):
                 self._flush_list()
             self.lead_in = self._lead_in(body_start, e) or self.lead_in
-
-    def _on_tsv(self, block, i, kinds, nxt) -> None:
-        for line in block:
-            if not line.stripped:
-                continue
-            cells = tab_cells(self.text, line)
-            filled = [c for c in cells if c.text]
-            if len(filled) == 1 and not self.table.header:
-                self.table.titles.append(filled[0].clean)  # "Action Plan\t\t\t"
-            elif len(filled) == 1 and len(cells) == 1:
-                self._emit(filled[0].start, filled[0].end, "paragraph")
-            elif self._looks_like_header(filled, cells):
-                self.table.header = [c.clean for c in cells]
-                self.table.above = []
-            else:
-                self._row(cells, self.table.header)
-
-    def _on_pipe(self, block, i, kinds, nxt) -> None:
-        """A Markdown table: the line above the "|---|---|" rule is its header; every other line is a row."""
-        lines = [ln for ln in block if ln.stripped]
-        for k, line in enumerate(lines):
-            if PIPE_RULE_RE.match(line.raw):
-                continue
-            cells = pipe_cells(self.text, line)
-            if k + 1 < len(lines) and PIPE_RULE_RE.match(lines[k + 1].raw):
-                self.table.header = [c.clean for c in cells]
-                self.table.above = []
-            elif any(c.text for c in cells):
-                self._row(cells, self.table.header)
-
-    def _looks_like_header(self, filled: list[Cell], cells: list[Cell]) -> bool:
-        if len(filled) < 2:
-            return False
-        if any(len(c.clean) > 45 or (is_value(c.text) and not is_year(c.text)) for c in filled):
-            return False
-        # A header names columns: it repeats the current header, or no header is known yet.
-        current = self.table.header
-        return not current or [c.clean for c in cells] == current or len(current) != len(cells)
-
-    def _on_cells(self, block, i, kinds, nxt) -> None:
-        filled = [c for c in self._line_cells(block) if c.text]
-        short_labels = all(len(c.clean) <= 45 and not is_value(c.text) and not c.clean.endswith(".") for c in filled)
-        if short_labels and (not self.table.header or len(filled) <= len(self.table.header)):
-            self.table.header = [c.clean for c in filled]
-            return
-        self._row(filled, self.table.header)
-
-    def _on_spaced(self, block, i, kinds, nxt) -> None:
-        rows: list[tuple[list[Cell], int]] = []
-        for ln in block:
-            if not ln.stripped:
-                continue
-            cells = spaced_cells(self.text, ln)
-            if cells:
-                rows.append((cells, ln.end))
-            elif rows:
-                # A label that wrapped onto the next line belongs to the row above.
-                cells, _ = rows[-1]
-                s, e = trim(self.text, ln.start, ln.end)
-                cells[0] = Cell(cells[0].start, cells[0].end, cells[0].text + " " + self.text[s:e])
-                rows[-1] = (cells, e)
-            else:
-                self._emit(ln.start, ln.end, "paragraph")
-        for cells, end in rows:
-            values = [c.clean for c in cells]
-            labels = [h for h in self.table.header if h][-len(values):]
-            pairs = list(zip([""] * (len(values) - len(labels)) + labels, values))
-            self._emit(cells[0].start, end, "row", self._row_context(pairs, cells), pairs)
-
 
 def split_document(text: str, source: str, max_chars: int = 420) -> list[Passage]:
     """Passages of one document's text. See the module docstring for the layouts handled."""

@@ -46,6 +46,7 @@ def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
         "context": p.context,
         "cells": json.dumps(p.cells, ensure_ascii=False),
         "page": p.page or 0,
+        "headings": ";".join(f"{a}:{b}" for a, b in p.heading_spans),
     }
 
 

@@ -79,4 +79,17 @@ def node_to_passage(node_id: str, text: str, start: int, end: int, meta: dict[st
         cells=[tuple(c) for c in json.loads(meta.get("cells") or "[]")],
         title=meta.get("title", ""), organisation=meta.get("organisation") or None, place=meta.get("place") or None,
         published=meta.get("published", ""), page=int(meta.get("page") or 0) or None,
+        heading_spans=_spans(meta.get("headings") or ""),
     )
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """ "0:12;120:164" -> [(0, 12), (120, 164)]; "-1:-1" where a heading's place is not known."""
+    out = []
+    for part in text.split(";") if text else []:
+        a, _, b = part.partition(":")
+        try:
+            out.append((int(a), int(b)))
+        except ValueError:
+            out.append((-1, -1))
+    return out

@@ -322,8 +322,9 @@ def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-CSV_FIELDS = ["plan", "foundation", "priority", "action", "lead", "lead_normalised", "timescale", "due",
-              "recurrence", "measure", "organisation", "published", "source", "char_start", "char_end", "kind", "text"]
+CSV_FIELDS = ["plan", "theme", "action", "lead", "lead_normalised", "partners", "timescale", "due", "recurrence",
+              "timescale_defined", "measure", "cost", "funding", "organisation", "published", "source", "char_start",
+              "char_end", "kind", "text"]
 
 
 def commitments_csv(items: list[Commitment]) -> str:

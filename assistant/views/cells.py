@@ -12,16 +12,6 @@ from ..core.types import Passage
 WE_WILL = re.compile(r"\bWe\s+will\b")
 
 
-_ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("action", re.compile(r"\bactions?\b|\bactivit(?:y|ies)\b|\bwhat we will do\b", re.I)),
-    ("lead", re.compile(r"\bleads?\b|\bresponsib|\bowners?\b|\bwho\b", re.I)),
-    ("timescale", re.compile(r"time\s*scales?|time\s*frames?|\bdeadlines?\b|\bdue\b|\bby when\b|\bwhen\b|\bdates?\b", re.I)),
-    ("measure", re.compile(r"indicators?|measur|\bimpact\b|\boutcomes?\b|\bkpis?\b|\bevidence\b|\btargets?\b", re.I)),
-    ("foundation", re.compile(r"\bfoundations?\b|\bthemes?\b|\bpillars?\b|\bstrands?\b|\bworkstreams?\b", re.I)),
-    ("priority", re.compile(r"\bpriorit|\bobjectives?\b|\baims?\b|\bgoals?\b", re.I)),
-]
-
-
 # Several values merged into one cell are separated by two or more spaces.
 _MERGE_SEP = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
 
@@ -29,17 +19,6 @@ _MERGE_SEP = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
 def cell_pairs(p: Passage) -> list[tuple[str, str]]:
     """The passage's (header, value) pairs as strings, ignoring anything that is not a pair."""
     return [(str(c[0] or ""), str(c[1] or "")) for c in (p.cells or []) if isinstance(c, (tuple, list)) and len(c) == 2]
-
-
-def header_role(header: str) -> str | None:
-    """The role of a column from its header: action, lead, timescale, measure, foundation, priority."""
-    h = clean_inline(header)
-    if not h:
-        return None
-    for role, pattern in _ROLE_PATTERNS:
-        if pattern.search(h):
-            return role
-    return None
 
 
 def unglue(text: str) -> str:
@@ -101,47 +80,50 @@ def locate_cells(p: Passage) -> list[RowCell]:
     """The row's (header, value) pairs, with the verbatim text and offsets of those inside its span.
 
     `Passage.cells` holds cleaned values, some carried down from the row above (not in the
-    span). The span's own cells are found by splitting the text at tabs and matching
-    each non-empty part to the next pair with the same cleaned value. Anything that does
-    not match keeps its value without offsets; nothing here raises on odd input.
+    span). Each value is looked for, in order, where a cell can start (the start of the text, a
+    tab, a line break, a pipe, a label's colon, or a run of spaces) with its words in order and
+    anything but words between them (markup, line breaks). A value not found (carried down) keeps
+    no offsets; nothing here raises on odd input.
     """
     cells = [RowCell(h, v) for h, v in cell_pairs(p)]
-    parts: list[tuple[int, int]] = []
-    pos = 0
     text = p.text or ""
-    for piece in text.split("\t"):
-        s, e = pos, pos + len(piece)
-        while s < e and text[s] in " \r\n\u00a0":
-            s += 1
-        while e > s and text[e - 1] in " \r\n\u00a0":
-            e -= 1
-        if e > s:
-            parts.append((s, e))
-        pos += len(piece) + 1
-    j = 0
-    for s, e in parts:
-        clean = clean_inline(text[s:e])
-        k = j
-        while k < len(cells) and cells[k].value != clean:
-            k += 1
-        if k < len(cells):
-            cells[k].raw, cells[k].start, cells[k].end = text[s:e], p.char_start + s, p.char_start + e
-            j = k + 1
+    pos = 0
+    for c in cells:
+        words = re.findall(r"\w+", c.value)
+        if not words:
+            continue
+        pattern = re.compile(r"(?:\W|<[^>]{0,80}>)*?".join(re.escape(w) for w in words))
+        for m in pattern.finditer(text, pos):
+            if _cell_starts(text, m.start()):
+                start, end = m.start(), m.end()
+                while True:  # the cell's opening markup ("<b>", "**") belongs to it: "<b>Voice</b> …"
+                    tag = re.search(r"(?:<[a-z]{1,6}>|\*\*|__)$", text[max(0, start - 8):start])
+                    if not tag:
+                        break
+                    start -= len(tag.group(0))
+                while end < len(text) and text[end] in ".,;:!?)]%’'\"*_" and text[end] not in "\t\n|":
+                    end += 1
+                c.raw, c.start, c.end = text[start:end], p.char_start + start, p.char_start + end
+                pos = end
+                break
     return cells
 
 
-def cell_roles(cells: list[RowCell]) -> dict[str, RowCell]:
-    out: dict[str, RowCell] = {}
-    for c in cells:
-        role = header_role(c.header)
-        if role and role not in out and c.value:
-            out[role] = c
-    return out
-
-
-def is_action_row(p: Passage) -> bool:
-    """True for a table row whose columns include an action column."""
-    return p.kind == "row" and any(header_role(h) == "action" for h, _ in cell_pairs(p))
+def _cell_starts(text: str, i: int) -> bool:
+    """True when a cell may start at `i`: at the start, or after a tab, line break, pipe, colon or two
+    spaces, with only spaces, bullets and markup ("**", "<b>", "<li>") between."""
+    j, spaces = i, 0
+    while j > 0:
+        ch = text[j - 1]
+        if ch == ">" and "<" in text[max(0, j - 12):j]:
+            j = text.rindex("<", max(0, j - 12), j)
+        elif ch in " \u00a0":
+            spaces, j = spaces + 1, j - 1
+        elif ch in "*_([•·▪-":
+            j -= 1
+        else:
+            break
+    return j == 0 or text[j - 1] in "\t\n\r|:" or spaces >= 2
 
 
 def split_cell(c: RowCell | None) -> list[tuple[str, int, int]]:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from ..core.settings import Linking
 from ..core.text import clean_inline, is_value, sentence_spans
 from ..core.types import Passage, in_document_order
-from .cells import is_action_row
+from .rows import is_action_row
 from .figure_values import FigureValue, parse_number
 from .periods import PERIOD_RE, normalise_period
 from .phrases import clean_label, heading_label, phrase_values

@@ -27,6 +27,8 @@ Per plan it prints:
             truth timescale (same normalisation), or both are null
   due_ok    found rows where some matching extracted row's due equals the truth
             timescale_norm (compared on the first 7 or 4 characters), or both are null
+  all_ok    found rows where one matching extracted row has both the lead and the timescale right
+  dated     truth rows with a timescale_norm, and of those, found with the right due
   extracted extracted rows for the document
 then overall totals, and K random extracted rows per document (fixed seed) for a person
 to judge how many are not commitments at all: the script itself makes no such judgement.
@@ -47,7 +49,9 @@ from pathlib import PurePath
 FIELDS = {
     "source": ("source", "file", "document", "path"),
     "action": ("action", "text"),
-    "lead": ("lead", "lead_normalised", "owner"),
+    # A plan that names only partners ("Partners and Timeframe") names its "who" there: the register's
+    # `partners` stands in for the lead when it has none.
+    "lead": ("lead", "lead_normalised", "owner", "partners"),
     "timescale": ("timescale", "timeframe", "deadline"),
     "due": ("due", "due_month"),
 }
@@ -115,7 +119,8 @@ def main() -> int:
         by_doc[PurePath(str(source)).name if source else "(no source)"].append(row)
 
     plans = sorted({t["plan"] for t in truth} | set(by_doc))
-    header = f"{'plan':42} {'truth':>5} {'found':>5} {'lead_ok':>7} {'time_ok':>7} {'due_ok':>6} {'extracted':>9}"
+    header = (f"{'plan':42} {'truth':>5} {'found':>5} {'lead_ok':>7} {'time_ok':>7} {'due_ok':>6} {'all_ok':>6} "
+              f"{'dated':>5} {'dated_ok':>8} {'extracted':>9}")
     print(header)
     print("-" * len(header))
     totals = defaultdict(int)
@@ -138,18 +143,34 @@ def main() -> int:
                 counts["time"] += 1
             if any(due_matches(t.get("timescale_norm"), get(c, "due")) for c in matches):
                 counts["due"] += 1
-        print(f"{plan:42} {len(rows):5} {counts['found']:5} {counts['lead']:7} {counts['time']:7} {counts['due']:6} {len(candidates):9}")
+                counts["dated_ok"] += bool(t.get("timescale_norm"))
+
+            def lead_ok(c: dict) -> bool:
+                return (not tlead and not norm(get(c, "lead"))) or bool(tlead and tlead in norm(get(c, "lead")))
+
+            def time_ok(c: dict) -> bool:
+                return (not ttime and not norm(get(c, "timescale"))) or bool(ttime and ttime in norm(get(c, "timescale")))
+
+            counts["all"] += any(lead_ok(c) and time_ok(c) for c in matches)
+        counts["dated"] = sum(1 for t in rows if t.get("timescale_norm"))
+        print(f"{plan:42} {len(rows):5} {counts['found']:5} {counts['lead']:7} {counts['time']:7} {counts['due']:6} "
+              f"{counts['all']:6} {counts['dated']:5} {counts['dated_ok']:8} {len(candidates):9}")
         totals["truth"] += len(rows)
         totals["extracted"] += len(candidates)
-        for key in ("found", "lead", "time", "due"):
+        for key in ("found", "lead", "time", "due", "all", "dated", "dated_ok"):
             totals[key] += counts[key]
     print("-" * len(header))
-    print(f"{'ALL':42} {totals['truth']:5} {totals['found']:5} {totals['lead']:7} {totals['time']:7} {totals['due']:6} {totals['extracted']:9}")
+    print(f"{'ALL':42} {totals['truth']:5} {totals['found']:5} {totals['lead']:7} {totals['time']:7} {totals['due']:6} "
+          f"{totals['all']:6} {totals['dated']:5} {totals['dated_ok']:8} {totals['extracted']:9}")
     if totals["truth"]:
         t = totals["truth"]
         print(f"\nrecall: found {totals['found'] / t:.1%}, with correct lead {totals['lead'] / t:.1%}, "
-              f"with correct timescale {totals['time'] / t:.1%}, with correct due {totals['due'] / t:.1%} "
+              f"with correct timescale {totals['time'] / t:.1%}, with correct due {totals['due'] / t:.1%}, "
+              f"with action, lead and timescale all right {totals['all'] / t:.1%} "
               f"({totals['truth']} truth rows, {totals['extracted']} extracted rows)")
+        if totals["dated"]:
+            print(f"dated truth rows normalised right: {totals['dated_ok']}/{totals['dated']} "
+                  f"({totals['dated_ok'] / totals['dated']:.1%})")
 
     print("\nTruth rows not found (action fragment in no extracted action of the document):")
     for plan in plans:
