@@ -39,21 +39,23 @@ def common(f: Any) -> Any:
 
 
 class Bar:
-    """A one-line progress bar on stderr; plain lines when stderr is not a terminal."""
+    """A one-line progress bar on stderr: the stage, done of total, and the note (rate, time left);
+    plain lines when stderr is not a terminal (one per stage and per tenth of the way)."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self.last = ""
+        self.last = ("", -1)
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int, note: str = "") -> None:
         width = 30
         filled = int(width * done / total) if total else width
-        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {note or f'{done}/{total}'}"
+        tenth = 10 * done // total if total else 10
         if self.tty:
-            click.echo("\r" + line, nl=done >= total, err=True)
-        elif done >= total or stage != self.last:
+            click.echo("\r" + line.ljust(100), nl=done >= total, err=True)
+        elif (stage, tenth) != self.last:
             click.echo(line, err=True)
-        self.last = stage
+        self.last = (stage, tenth)
 
 
 def open_library(corpus: Path | None, index: Path | None) -> "Assistant":

@@ -27,6 +27,9 @@ class UnreadableDocument(AssistantError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.source, self.reason)  # so that a reader process can send it back
+
 
 class IndexMissing(AssistantError):
     """No index has been built in the index folder."""

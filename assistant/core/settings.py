@@ -130,6 +130,21 @@ class Linking(BaseModel):
                                                       "(a header row lost above a page break).")
 
 
+class Ingest(BaseModel):
+    """How an archive streams through the ingest: read in worker processes, embedded and committed in batches."""
+
+    workers: int = Field(1, ge=0, description="Processes that read (extract) files beside the embedding; 0 reads them "
+                                              "in the ingesting process, without a time limit.")
+    file_timeout: float = Field(120.0, gt=0, description="Seconds one file may take to read in a worker before it is "
+                                                         "skipped and reported as too slow to read.")
+    read_ahead: int = Field(8, ge=1, description="Documents read ahead of the embedding (per worker): enough to keep "
+                                                 "the model busy, few enough to bound memory.")
+    batch_chars: int = Field(400_000, ge=1, description="Characters of text embedded and committed together: an "
+                                                        "interrupted ingest resumes after the last committed batch, "
+                                                        "and memory holds one batch.")
+    batch_documents: int = Field(200, ge=1, description="Most documents in one committed batch.")
+
+
 class Settings(BaseSettings):
     """Plan Assistant settings. Every field can be set as `ASSISTANT_<NAME>` in the environment, and a field
     of a group as `ASSISTANT_<GROUP>__<NAME>` (ASSISTANT_SELECTION__MAX_CITATIONS=4)."""
@@ -170,6 +185,7 @@ class Settings(BaseSettings):
     abstention: Abstention = Field(default_factory=Abstention, description="When the answerer declines.")
     selection: Selection = Field(default_factory=Selection, description="What an answer cites and quotes.")
     linking: Linking = Field(default_factory=Linking, description="How figures are linked into series.")
+    ingest: Ingest = Field(default_factory=Ingest, description="How files stream through the ingest.")
 
     @field_validator("editors", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from ..core.settings import Settings
 from ..core.types import DocumentRecord, Passage
 from .chroma import chroma_client, chroma_collection, node_to_passage
 from .manifest import no_manifest, read_manifest
-from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
+from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
 
 # What llama-index's BM25Retriever builds the index with (store/keyword.py): its default word
 # pattern and the English Snowball stemmer. A question is tokenised the same way.
@@ -33,14 +33,15 @@ class KeywordEngine:
 
 
 class RowIds(Sequence[str]):
-    """BM25 row -> passage id, and passage id -> row, over a compact array of ids."""
+    """BM25 row -> passage id, and passage id -> row, over a compact array of ids (memory-mapped: a
+    lookup reads a few pages, and loading reads none)."""
 
-    def __init__(self, ids: Any) -> None:
+    def __init__(self, ids: Any, perm: Any = None) -> None:
         import numpy as np
 
         self.ids = ids
-        self.perm = np.argsort(ids, kind="stable")
-        self.sorted = ids[self.perm]
+        self.perm = perm if perm is not None else np.argsort(ids, kind="stable")  # written at ingest; computed for an older index
+        self.sorted = _Sorted(ids, self.perm)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,11 +50,25 @@ class RowIds(Sequence[str]):
         return self.ids[row].decode()
 
     def row_of(self, pid: str) -> int | None:
-        import numpy as np
-
         key = pid.encode()
-        i = int(np.searchsorted(self.sorted, key))
-        return int(self.perm[i]) if i < len(self.sorted) and self.sorted[i] == key else None
+        lo, hi = 0, len(self.ids)
+        while lo < hi:  # binary search through the permutation: no sorted copy of the ids is made
+            mid = (lo + hi) // 2
+            if self.sorted[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return int(self.perm[lo]) if lo < len(self.ids) and self.sorted[lo] == key else None
+
+
+class _Sorted:
+    """The ids in sorted order, read through the permutation."""
+
+    def __init__(self, ids: Any, perm: Any) -> None:
+        self.ids, self.perm = ids, perm
+
+    def __getitem__(self, i: int) -> bytes:
+        return bytes(self.ids[int(self.perm[i])])
 
 
 class LazyPassages(Mapping[str, Passage]):
@@ -101,7 +116,7 @@ class SearchIndex:
 
         self.settings = settings
         self.manifest = manifest
-        self.order = RowIds(rows["ids"])  # BM25 row -> passage id
+        self.order = RowIds(rows["ids"], rows.get("order"))  # BM25 row -> passage id
         self.row_sources: list[str] = rows["sources"]
         self.row_doc = np.asarray(rows["doc"], dtype=np.int32)  # BM25 row -> index into row_sources
         self.passages = LazyPassages(self.order, bm25.corpus)
@@ -110,6 +125,8 @@ class SearchIndex:
         self.collection = collection
         self.keyword_dir = Path(settings.index) / manifest.get("bm25", "bm25")  # the ingest's views are here too
         self.glossary_entries: list[dict[str, Any]] = manifest.get("glossary", [])  # acronyms defined in the reports
+        for d in manifest["documents"].values():
+            d.pop("passage_ids", None)  # readers need the count, not a million ids in memory
         self.documents: dict[str, DocumentRecord] = {
             source: DocumentRecord.from_dict({"source": source, **d}) for source, d in manifest["documents"].items()}
 
@@ -151,8 +168,10 @@ class SearchIndex:
             bm25 = KeywordEngine(bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True))
 
             rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
-            rows["ids"] = np.load(bm25_dir / ROW_IDS)
-            rows["doc"] = np.load(bm25_dir / ROW_DOCS)
+            rows["ids"] = np.load(bm25_dir / ROW_IDS, mmap_mode="r")
+            rows["doc"] = np.load(bm25_dir / ROW_DOCS, mmap_mode="r")
+            order = bm25_dir / ROW_ORDER
+            rows["order"] = np.load(order, mmap_mode="r") if order.exists() else None
             df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
         except Exception as exc:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to "

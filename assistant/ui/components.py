@@ -192,12 +192,14 @@ def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> 
 
 
 def progress_bar(text: str) -> tuple[Any, Any]:
-    """A progress bar and the (stage, done, total) callback that Assistant.ingest reports to."""
+    """A progress bar and the (stage, done, total, note) callback that Assistant.ingest reports to; the note
+    says how many documents are done, how fast and how long is left."""
     bar = st.progress(0.0, text=text)
 
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int, note: str = "") -> None:
         frac = done / total if total else 0.0
-        bar.progress(min(1.0, max(0.0, frac)), text=f"{stage}: {done:,} of {total:,}" if total else stage)
+        shown = note or (f"{done:,} of {total:,}" if total else "")
+        bar.progress(min(1.0, max(0.0, frac)), text=f"{stage}: {shown}" if shown else stage)
 
     return bar, progress
 
