@@ -29,6 +29,7 @@ from .core.errors import (
     BadCatalogEntry,
     CorpusNotWritable,
     DocumentNotFound,
+    IndexMissing,
     LastDocument,
     NotAllowed,
     UnsupportedFile,
@@ -36,7 +37,7 @@ from .core.errors import (
 from .core.identity import Viewer, check_can_change
 from .core.settings import library_path
 from .core.types import Progress
-from .ingest import library
+from .ingest import library, visibility
 from .ingest.catalog import catalog_entry, clean_fields
 from .ingest.corpus import file_hash
 from .ingest.files import document_path, sanitise_filename
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 # Errors that mean the request itself could not be carried out (nothing was changed): "rejected".
-_REJECTIONS = (DocumentNotFound, UnsupportedFile, LastDocument, BadCatalogEntry)
+_REJECTIONS = (DocumentNotFound, UnsupportedFile, LastDocument, BadCatalogEntry, IndexMissing)
 
 
 ALL_REPORTS = "(all reports)"
@@ -171,7 +172,11 @@ def describe_changes(before: Mapping[str, str], changes: Mapping[str, str]) -> s
 
 def edit_details(bot: library.Library, source: str, fields: Mapping[str, Any], viewer: Viewer,
                  progress: Progress | None = None) -> tuple[dict[str, str], IngestReport | None]:
-    """library.edit_details for `viewer`, recorded with each field's old and new value."""
+    """library.edit_details for `viewer`, recorded with each field's old and new value (a visibility goes
+    through set_visibility: metadata only, no re-indexing)."""
+    fields = dict(fields)
+    if "visibility" in fields:
+        set_visibility(bot, source, str(fields.pop("visibility") or "public"), viewer)
     corpus = library_path(bot.settings.corpus)
     try:
         path = document_path(corpus, source)
@@ -204,3 +209,27 @@ def reindex(bot: library.Library, viewer: Viewer, progress: Progress | None = No
         raise
     audit_log(bot).finish(entry, audit.DONE, report.summary().splitlines()[0] if report.summary() else "")
     return report
+
+
+def set_visibility(bot: library.Library, source: str, value: str, viewer: Viewer) -> tuple[str, str]:
+    """Who may see `source` (public, signed-in, editors, group:NAME), for `viewer`: catalog.toml and the index's
+    metadata at once, without re-embedding; recorded with the visibility before and after."""
+    corpus = library_path(bot.settings.corpus)
+    try:
+        path = document_path(corpus, source)
+        before_hash, shown = _hash_of(path), source
+    except AssistantError:
+        before_hash, shown = "", shown_source(source)
+    _check(bot, viewer, "change who may see a report", "visibility", [(shown, before_hash, before_hash)])
+    entry = _begin(bot, viewer, "visibility", shown, before_hash, before_hash, f"visibility -> {value}")
+    try:
+        value = visibility.check_catalog_visibility(bot.settings, value)
+        before, after = visibility.set_visibility(bot.settings, source, value)
+    except BaseException as exc:
+        _finish_error(bot, [entry], exc)
+        raise
+    if before == after:
+        audit_log(bot).finish(entry, audit.UNCHANGED, f'visibility: "{before}"')
+    else:
+        audit_log(bot).finish(entry, audit.DONE, f'visibility: "{before}" -> "{after}"')
+    return before, after

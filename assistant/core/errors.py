@@ -97,3 +97,11 @@ class NotAllowed(AssistantError):
 
 class ReadOnlyLibrary(AssistantError):
     """ASSISTANT_READ_ONLY is set: no report can be added, replaced, removed or edited."""
+
+
+class BadVisibility(BadCatalogEntry):
+    """A visibility that is not public, signed-in, editors or group:NAME of a group in ASSISTANT_GROUPS."""
+
+
+class NothingVisible(AssistantError):
+    """None of the library's reports is open to this person."""

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import BadSetting
 from .identity import parse_editors
+from .visibility import parse_groups
 
 
 def _default_model_path() -> str:
@@ -180,6 +181,16 @@ class Settings(BaseSettings):
                                                    "button until then (needs [auth] in .streamlit/secrets.toml).")
     read_only: bool = Field(False, description="1: nobody can change the library: the app shows no upload, remove or "
                                                "edit control, and `assistant add/remove/catalog` refuse.")
+    groups: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict, description="Groups of readers, as JSON: {\"finance\": [\"a@council.gov.uk\"]}. A "
+        "report marked `group:finance` (catalog.toml, `assistant catalog FILE --visibility group:finance`, the Manage "
+        "reports page) is seen only by the group's signed-in members and the editors.")
+    question_log: Literal["off", "anonymous", "named"] = Field(
+        "anonymous", description="What the app records of each question asked (index/questions.sqlite): 'off' "
+        "nothing; 'anonymous' the question, answer, citations and timing, not who asked; 'named' also the "
+        "signed-in e-mail. `assistant ask` records only with --record.")
+    question_log_days: int = Field(90, ge=1, description="Days a recorded question is kept; older ones are deleted "
+                                                         "when the app or `assistant questions` starts.")
     retrieval: Retrieval = Field(default_factory=Retrieval, description="How candidate passages are found.")
     relevance: Relevance = Field(default_factory=Relevance, description="How a candidate's relevance is scored.")
     abstention: Abstention = Field(default_factory=Abstention, description="When the answerer declines.")
@@ -191,6 +202,11 @@ class Settings(BaseSettings):
     @classmethod
     def _editors(cls, value: Any) -> tuple[str, ...]:
         return parse_editors(value)
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _groups(cls, value: Any) -> dict[str, tuple[str, ...]]:
+        return parse_groups(value)
 
     @field_validator("corpus", "index", mode="after")
     @classmethod

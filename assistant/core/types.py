@@ -110,6 +110,9 @@ class DocumentRecord:
     catalog_entry: str = ""  # hash of the document's catalog.toml entry: an edit re-indexes it
     passage_ids: list[str] = field(default_factory=list)
     passages: int = 0
+    # Who may see it (core/visibility.py), as written to its passages in the vector store; "" until written
+    # (an index built before visibility existed), which readers take for public.
+    visibility: str = ""
 
     @property
     def year(self) -> int | None:

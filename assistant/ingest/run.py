@@ -54,6 +54,8 @@ from .batches import Batches, FileState, views_folder
 from .corpus import corpus_files, file_hash, read_catalog, source_name
 from .pipeline import pipeline_signature
 from .readers import TEXT_SUFFIXES
+from .visibility import FIELD as VISIBILITY_FIELD
+from .visibility import prepare_audiences, sync_visibility
 from .workers import ReadTask, read_files
 
 
@@ -119,7 +121,9 @@ def plan_changes(files: list[FileState], indexed: dict[str, DocumentRecord]) -> 
 
 
 def _entry_signature(catalog: dict[str, dict[str, str]], source: str) -> str:
-    return file_hash(json.dumps(catalog.get(source, {}), sort_keys=True).encode())[:16]
+    # Visibility is not part of it: changing who may see a report rewrites metadata, never re-embeds.
+    entry = {k: v for k, v in catalog.get(source, {}).items() if k != VISIBILITY_FIELD}
+    return file_hash(json.dumps(entry, sort_keys=True).encode())[:16]
 
 
 def _file_states(corpus: Path, files: list[Path], catalog: dict[str, dict[str, str]]) -> dict[str, tuple[Path, FileState]]:
@@ -260,6 +264,10 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     records = {s: indexed[s] for s in plan.unchanged}
     if not plan.to_read and not plan.removed and manifest is not None and not journal:
         report.total_passages = sum(r.passages for r in records.values())
+        if sync_visibility(settings, paths, records, catalog):  # catalog.toml edited by hand
+            manifest["documents"] = {s: r.to_dict() for s, r in records.items()}
+            write_manifest(paths, manifest)
+            prepare_audiences(settings, records)
         return report
     log = Journal(paths, signature, resume=bool(journal))
     batches = Batches(settings, paths, log, lambda: embedder or make_embedder(settings), progress, len(plan.to_read),
@@ -276,10 +284,13 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
                           "Add reports and run `assistant ingest` again.")
     batches.remove(plan.removed)
     records = {s: records[s] for s in states if s in records}  # in the folder's order
+    visibility_changed = sync_visibility(settings, paths, records, catalog)
     if report.nothing_changed and manifest is not None:
         log.close(delete=True)
         manifest["documents"] = {s: r.to_dict() for s, r in records.items()}  # refreshed times only
         write_manifest(paths, manifest)
+        if visibility_changed:
+            prepare_audiences(settings, records)
         report.total_passages = sum(r.passages for r in records.values())
         return report
     report.passages_embedded = batches.embedded
@@ -302,6 +313,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         "bm25": keyword_name,
     })
     log.close(delete=True)
+    prepare_audiences(settings, records)
     prune_bm25(paths, {keyword_name, (manifest or {}).get("bm25", "")})
     keys = [segment_key(r) for r in records.values()]
     prune_segments(paths, keys)

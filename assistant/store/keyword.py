@@ -16,7 +16,7 @@ from .segments import Segment
 
 CORPUS = "corpus.jsonl"  # bm25s's name for its corpus file
 
-def build_bm25(settings: Settings, paths: IndexPaths, segments: Iterable[Segment]) -> Path:
+def build_bm25(settings: Settings, paths: IndexPaths, segments: Iterable[Segment], name: str | None = None) -> Path:
     """The BM25 index over every passage of `segments` (each document's, in document order; the text plus
     organisation, title, section and headers), with its row tables; returns the folder it was written to.
 
@@ -29,7 +29,7 @@ def build_bm25(settings: Settings, paths: IndexPaths, segments: Iterable[Segment
     from bm25s.tokenization import Tokenized
     from bm25s.utils.corpus import save_mmindex
 
-    name = f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+    name = name or f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
     target = paths.root / name
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..core.types import DocumentRecord, Passage
 from .chroma import chroma_client, chroma_collection, node_to_passage
 from .manifest import no_manifest, read_manifest
 from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
+from .segments import segment_key
 
 # What llama-index's BM25Retriever builds the index with (store/keyword.py): its default word
 # pattern and the English Snowball stemmer. A question is tokenised the same way.
@@ -111,7 +113,7 @@ class SearchIndex:
     """The built index, loaded once: BM25 (memory-mapped), row tables, and the Chroma collection."""
 
     def __init__(self, settings: Settings, manifest: dict, rows: dict, df: dict[str, int], bm25: Any,
-                 collection: Any) -> None:
+                 collection: Any, where: dict | None = None) -> None:
         import numpy as np
 
         self.settings = settings
@@ -125,6 +127,12 @@ class SearchIndex:
         self.collection = collection
         self.keyword_dir = Path(settings.index) / manifest.get("bm25", "bm25")  # the ingest's views are here too
         self.glossary_entries: list[dict[str, Any]] = manifest.get("glossary", [])  # acronyms defined in the reports
+        # Each document's keyword segment, by which an audience's own keyword index is put together.
+        self.segment_keys: dict[str, str] = {
+            source: segment_key(DocumentRecord.from_dict({"source": source, **d}))
+            for source, d in manifest["documents"].items() if "passage_ids" in d}
+        # The vector store's filter on who may see a passage (None: the whole library, as an editor sees it).
+        self.where = where
         for d in manifest["documents"].values():
             d.pop("passage_ids", None)  # readers need the count, not a million ids in memory
         self.documents: dict[str, DocumentRecord] = {
@@ -153,9 +161,11 @@ class SearchIndex:
         return np.isin(self.row_doc, codes).astype(np.int8)
 
     @classmethod
-    def load(cls, settings: Settings) -> "SearchIndex":
+    def load(cls, settings: Settings, audience: "Audience | None" = None) -> "SearchIndex":
+        """The whole library's index; with `audience`, the index of the documents that audience may see (its own
+        keyword index, document frequencies, glossary and views, and a filter on the vector store)."""
         paths = IndexPaths(settings.index)
-        manifest = read_manifest(paths)
+        manifest = read_manifest(paths) if audience is None else audience.restrict(audience.manifest)
         if manifest is None:
             raise no_manifest(settings, paths)
         bm25_dir = paths.root / manifest.get("bm25", "bm25")
@@ -177,4 +187,26 @@ class SearchIndex:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to "
                                "repair it.") from exc
         collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-        return cls(settings, manifest, rows, df, bm25, collection)
+        return cls(settings, manifest, rows, df, bm25, collection, audience.where if audience else None)
+
+
+@dataclass
+class Audience:
+    """What one audience may see of a loaded library: its documents, its keyword index (a folder under the
+    index, put together from those documents' segments) and the vector store filter on their visibility."""
+
+    manifest: dict  # the whole library's, as loaded
+    sources: frozenset[str]
+    keyword: str
+    levels: frozenset[str]
+
+    @property
+    def where(self) -> dict:
+        return {"visibility": {"$in": sorted(self.levels)}}
+
+    def restrict(self, manifest: dict) -> dict:
+        """The manifest of a library holding only this audience's documents (and no list of unread files)."""
+        return {**manifest, "bm25": self.keyword,
+                "documents": {s: dict(d) for s, d in manifest["documents"].items() if s in self.sources},
+                "glossary": [g for g in manifest.get("glossary", []) if g.get("source") in self.sources],
+                "problems": []}
