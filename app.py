@@ -13,7 +13,7 @@ import streamlit as st
 
 from assistant.answer.retrieve import Filters
 from assistant.api import Assistant
-from assistant.core.errors import AssistantError, IndexMissing
+from assistant.core.errors import AssistantError, IndexMissing, NothingVisible
 from assistant.core.identity import Viewer
 from assistant.core.types import DocumentRecord
 from assistant.ui import auth, components, manage, state
@@ -27,9 +27,12 @@ def load_documents(bot: Assistant, viewer: Viewer) -> list[DocumentRecord]:
     """The indexed documents, building the index first if there is none. Stops the page on failure."""
     try:
         with st.spinner("Loading the reports…"):
-            docs = bot.documents()
+            docs = bot.documents(viewer)
             state.warm_once(bot)
         return docs
+    except NothingVisible as exc:
+        st.info(fmt.md(str(exc)), icon=":material/lock:")
+        st.stop()
     except IndexMissing:
         st.info(f"First start: indexing the reports in {fmt.md(str(bot.settings.corpus))}. "
                 "This happens once and takes about a minute; later starts take seconds.",
@@ -44,7 +47,7 @@ def load_documents(bot: Assistant, viewer: Viewer) -> list[DocumentRecord]:
     try:
         summary = components.ingest_with_progress(bot)
         with st.spinner("Loading the language model…"):
-            docs = bot.documents()
+            docs = bot.documents(viewer)
             state.warm_once(bot)
     except AssistantError as exc:
         st.error(fmt.md(str(exc)), icon=":material/error:")
@@ -77,7 +80,7 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
         slot = st.empty()
 
         st.subheader("Try asking", divider="gray")
-        for i, q in enumerate(state.example_questions(bot)):
+        for i, q in enumerate(state.example_questions(bot, viewer)):
             # Made from report titles and names: shown as text, never as Markdown.
             st.button(fmt.md(q), key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
                       icon=":material/chat_bubble:")
@@ -170,6 +173,7 @@ def chat_page() -> None:
     viewer = state.viewer()
     docs = load_documents(bot, viewer)
     chat = state.chat_session(bot, viewer)
+    chat.withdraw_hidden({d.source for d in docs})  # a report made restricted since it was cited
     store = bot.feedback_store()
     new_slot = sidebar_controls(bot, chat, docs, viewer)
     # The chat box appears once the model is loaded, so the first question is answered at once.
@@ -211,7 +215,8 @@ def pages_for(viewer: Viewer) -> list[Any]:
     editors (each of those pages checks again)."""
     pages = [st.Page(chat_page, title="Ask the reports", icon=":material/forum:", default=True)]
     return pages + [st.Page(str(p)) for p in sorted((_here / "app_pages").glob("*.py"))
-                    if viewer.is_editor or p.name not in EDITOR_PAGES]
+                    if viewer.is_editor or (p.name not in EDITOR_PAGES
+                                            and (viewer.signed_in or p.name not in SIGNED_IN_PAGES))]
 
 
 # The pages live in app_pages/, not pages/: a pages/ folder beside this script makes Streamlit give the
@@ -220,6 +225,7 @@ def pages_for(viewer: Viewer) -> list[Any]:
 _here = Path(__file__).resolve().parent
 MANAGE_PAGE = str(_here / "app_pages" / "4_Manage_reports.py")
 EDITOR_PAGES = {"1_Feedback.py", "4_Manage_reports.py"}
+SIGNED_IN_PAGES = {"5_Questions_asked.py"}  # editors: every question; a signed-in reader: their own
 _settings = state.app_settings()
 _config = auth.auth_config()
 _viewer = auth.current_viewer(_settings)

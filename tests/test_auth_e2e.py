@@ -147,7 +147,8 @@ def test_roles_with_a_real_provider(provider: str, library: Settings, tmp_path: 
             page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
             sign_in(page, server.url, EDITOR)
             expect(page.locator(SIDEBAR)).to_contain_text(f"Signed in as {EDITOR} (editor)")
-            assert nav_links(page) == ["Ask the reports", "Feedback", "Commitments", "Figures", "Manage reports"]
+            assert nav_links(page) == ["Ask the reports", "Feedback", "Commitments", "Figures", "Manage reports",
+                                       "Questions asked"]
             page.goto(server.url + "/Manage_reports", wait_until="domcontentloaded")
             expect(page.get_by_text("Reports in the library (2)")).to_be_visible(timeout=TIMEOUT)
             page.locator(UPLOAD).first.set_input_files([
@@ -211,7 +212,7 @@ def test_roles_with_a_real_provider(provider: str, library: Settings, tmp_path: 
             page = reader.new_page()
             sign_in(page, server.url, READER)
             expect(page.locator(SIDEBAR)).to_contain_text(f"Signed in as {READER} (reader)")
-            assert nav_links(page) == ["Ask the reports", "Commitments", "Figures"]
+            assert nav_links(page) == ["Ask the reports", "Commitments", "Figures", "Questions asked"]  # their own
             assert page.locator(UPLOAD).count() == 0
             assert page.get_by_role("link", name="Edit details or remove reports").count() == 0
             answer, _ = ask(page, "How many children are in kinship care?")

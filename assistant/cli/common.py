@@ -15,6 +15,7 @@ import click
 if TYPE_CHECKING:  # the library loads inside each command, so `--help` stays quick
     from ..answer.retrieve import Filters
     from ..api import Assistant
+    from ..core.identity import Viewer
     from ..core.settings import Settings
     from ..core.types import Answer
 
@@ -36,6 +37,29 @@ def common(f: Any) -> Any:
     f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
                      help="Corpus folder of reports [env ASSISTANT_CORPUS; default corpus/].")(f)
     return f
+
+
+def as_option(f: Any) -> Any:
+    """Add --as EMAIL: answer as that person would see the library (see `viewer_for`)."""
+    return click.option("--as", "as_", metavar="EMAIL", default=None,
+                        help="Answer as this person would see it: a signed-in address (a reader, or an editor "
+                             "when in ASSISTANT_EDITORS; groups from ASSISTANT_GROUPS), or `anonymous` for a "
+                             "visitor who has not signed in. Default: the local user, an editor, who sees "
+                             "every report.")(f)
+
+
+def viewer_for(as_: str | None, settings: "Settings") -> "Viewer":
+    """The Viewer of --as: the local user (an editor) when not given."""
+    from ..core.identity import Viewer, claimed_email
+
+    if as_ is None:
+        return Viewer.local("cli")
+    if as_.strip().lower() == "anonymous":
+        return Viewer(id=Viewer.anonymous().id, role="reader", via="cli")
+    if claimed_email({"email": as_}) is None:
+        raise click.BadParameter(f"“{as_}” is not an e-mail address (or `anonymous`).", param_hint="--as")
+    viewer = Viewer.from_claims({"email": as_}, settings.editors)
+    return Viewer(id=viewer.id, role=viewer.role, name=viewer.name, via="cli")
 
 
 class Bar:

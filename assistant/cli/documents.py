@@ -135,17 +135,23 @@ def remove(corpus: Path | None, index: Path | None, sources: tuple[str, ...], ye
 @click.option("--published", default=None, help="Publication date as YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--kind", default=None, help="What sort of document it is, e.g. \"committee report\".")
 @click.option("--reference", default=None, help="The report's reference number, e.g. \"170-2021\".")
+@click.option("--visibility", default=None, metavar="WHO",
+              help="Who may see it: public (the default), signed-in, editors, or group:NAME (a group of "
+                   "ASSISTANT_GROUPS). Changes the index's metadata at once; nothing is re-embedded.")
 def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str | None) -> None:
-    """Show or set a report's details in catalog.toml (title, organisation, date, kind, reference).
+    """Show or set a report's details in catalog.toml (title, organisation, date, kind, reference,
+    visibility).
 
     With no options, prints the stored details. An option given as "" removes that field, so
     the detail is read from the report's text again. Other entries are kept; the index is
-    updated so answers cite the new details.
+    updated so answers cite the new details. --visibility decides who may see the report at all:
+    readers' answers, lists and exports then behave as if a report hidden from them did not exist.
 
     \b
     Examples:
       assistant catalog annual-report-2024.pdf --title "Annual Report 2024" --published 2024-06
       assistant catalog annual-report-2024.pdf --organisation "Dundee City Council"
+      assistant catalog exempt-item-7.pdf --visibility editors
       assistant catalog annual-report-2024.pdf
     """
     from ..ingest import catalog as details
@@ -163,6 +169,12 @@ def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str 
                 if key in entry:
                     click.echo(f"{key}: {entry[key]}")
             return
+        who = given.pop("visibility", None)
+        if who is not None:
+            before, after = bot.set_visibility(source, who or "public", viewer)
+            click.echo(f"{source} is seen by: {after}" + (" (unchanged)." if before == after else f" (was {before})."))
+            if not given:
+                return
         entry, report = bot.edit_details(source, given, viewer, progress=bar)
     except AssistantError as exc:
         _fail(str(exc))

@@ -22,6 +22,9 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -87,9 +90,33 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# One connection per database and process, kept open: closing the last connection to a WAL database
+# checkpoints it (a sync to disk, ~10 ms), which would be paid on every question.
+_CONNECTIONS: dict[str, sqlite3.Connection] = {}
+_LOCK = threading.Lock()
+
+
 class QuestionLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+
+    @contextmanager
+    def _shared(self) -> Iterator[sqlite3.Connection]:
+        """The process's open connection to this log (made, with the schema, on first use), for one caller at
+        a time (Streamlit answers in several threads)."""
+        key = str(self.path.resolve())
+        with _LOCK:
+            conn = _CONNECTIONS.get(key)
+            if conn is not None and not self.path.exists():  # deleted under us (a test, a reset): start again
+                conn.close()
+                conn = None
+            if conn is None:
+                conn = self._connect()
+                conn.close()
+                conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+                conn.execute("PRAGMA synchronous=NORMAL")
+                _CONNECTIONS[key] = conn
+            yield conn
 
     @classmethod
     def beside_index(cls, index: Path | str) -> "QuestionLog":
@@ -132,14 +159,10 @@ class QuestionLog:
         row["abstained"] = int(bool(entry.abstained))
         row["citations"] = json.dumps(entry.citations, ensure_ascii=False)
         row["filters"] = json.dumps(entry.filters, ensure_ascii=False)
-        conn = self._connect()
-        try:
-            with conn:
-                cur = conn.execute(f"INSERT INTO questions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                                   list(row.values()))
+        with self._shared() as conn, conn:
+            cur = conn.execute(f"INSERT INTO questions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                               list(row.values()))
             return int(cur.lastrowid or 0)
-        finally:
-            conn.close()
 
     def entries(self, search: str | None = None, unanswered: bool = False, asker_key: str | None = None,
                 limit: int | None = None) -> list[QuestionEntry]:

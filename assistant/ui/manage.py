@@ -13,6 +13,7 @@ from ..api import Assistant
 from ..core.errors import AssistantError, NotAllowed, ReadOnlyLibrary
 from ..core.identity import Viewer
 from ..core.types import DocumentRecord
+from ..core.visibility import GROUP, KINDS, describe, level_of
 from ..ingest import catalog, files, library
 from . import state
 from .components import progress_bar
@@ -174,10 +175,12 @@ def document_card(bot: Assistant, d: DocumentRecord, removable: bool = True, edi
     with st.container(border=True, key=f"doc-{k}"):
         badge = " :green-badge[new]" if source in new_sources() else ""
         st.markdown(f"**{md(d.title or source)}**{badge}")
-        facts = [org_label(d.organisation), human_date(d.published), d.kind, passages_text(d.passages)]
+        facts = [org_label(d.organisation), human_date(d.published), d.kind, passages_text(d.passages),
+                 f"visible to: {describe(d.visibility)}"]
         st.caption(md(" · ".join([f for f in facts if f] + [f"file {source}"])))
         if not editable:
             return
+        visibility_control(bot, d)
         with st.container(horizontal=True, gap="small"):
             st.button("Edit details", key=f"edit-{k}", icon=":material/edit:", on_click=set_manage,
                       args=("edit", source), help="Title, organisation, date, kind and reference shown in citations")
@@ -189,6 +192,32 @@ def document_card(bot: Assistant, d: DocumentRecord, removable: bool = True, edi
             edit_details_form(bot, d)
         elif mode == ("remove", source):
             confirm_remove(bot, d)
+
+
+def _on_visibility(bot: Assistant, source: str, key: str) -> None:
+    try:
+        before, after = bot.set_visibility(source, st.session_state[key], state.viewer())
+    except AssistantError as exc:
+        notify("library", "error", str(exc))
+        return
+    if before != after:
+        notify("library", "success", f"{source} is now visible to: {describe(after)} (was: {describe(before)}). "
+                                     "Answers, lists and exports follow at once.")
+
+
+def visibility_control(bot: Assistant, d: DocumentRecord) -> None:
+    """Who may see the report: public, signed-in users, editors, or one group of ASSISTANT_GROUPS; a change is
+    written at once (metadata only, nothing re-embedded) and recorded in the audit log."""
+    current = level_of(d.visibility)
+    options = list(KINDS) + [GROUP + g for g in bot.settings.groups]
+    if current not in options:
+        options.append(current)  # a group the settings no longer name: shown, so it can be changed
+    key = f"visibility-{doc_key(d.source)}"
+    st.session_state[key] = current  # follow changes made elsewhere (the CLI, another editor)
+    st.selectbox("Who may see it", options, key=key, format_func=lambda v: f"{v} ({describe(v)})",
+                 on_change=_on_visibility, args=(bot, d.source, key),
+                 help="Readers' answers, citations, lists, commitments, figures and exports leave out every report "
+                      "they may not see, as if it were not in the library.")
 
 
 def edit_details_form(bot: Assistant, d: DocumentRecord) -> None:

@@ -68,11 +68,11 @@ def app_settings() -> Settings:
 
 
 def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
-    """The Assistant and `compute(assistant)` (commitments, figure series) for a page; a message
-    and st.stop() when the index is missing or the view is empty."""
+    """The Assistant and `compute(assistant, viewer)` (commitments, figure series of what this session's
+    viewer may read) for a page; a message and st.stop() when the index is missing or the view is empty."""
     bot = get_assistant()
     try:
-        items = compute(bot)
+        items = compute(bot, viewer())
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
         st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
@@ -143,15 +143,15 @@ def chat_session(bot: Assistant, who: Viewer, key: str = "chat") -> ChatSession:
     """This browser session's chat, created on first use (and again if the Assistant was replaced)."""
     chat = st.session_state.get(key)
     if not isinstance(chat, ChatSession) or chat.conversation.assistant is not bot:
-        chat = ChatSession(bot.conversation(viewer=who))
+        chat = ChatSession(bot.conversation(viewer=who, record=True))
         st.session_state[key] = chat
     chat.conversation.viewer = who
     return chat
 
 
-def example_questions(bot: Assistant) -> list[str]:
-    """Questions to try, made from the library's own contents; none when they cannot be read."""
+def example_questions(bot: Assistant, who: Viewer | None = None) -> list[str]:
+    """Questions to try, made from what `who` may read of the library; none when they cannot be read."""
     try:
-        return bot.example_questions()
+        return bot.example_questions(viewer=who or viewer())
     except AssistantError:
         return []
