@@ -66,7 +66,7 @@ else:
                    "Seconds": round(e.seconds, 2)} for e in entries],
                  hide_index=True, width="stretch", key="qa_table")
 if entries and not mine:
-    st.download_button("Download as CSV", data=bot.questions_csv(viewer, query), file_name="questions-asked.csv",
+    st.download_button("Download the questions as CSV", data=bot.questions_csv(viewer, query), file_name="questions-asked.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="qa_csv")
 if entries and mine:
     st.button("Clear my questions", icon=":material/delete:", key="qa_clear", on_click=clear_mine)

@@ -193,3 +193,36 @@ def test_a_visibility_change_is_metadata_only_and_withdraws_what_a_reader_saw(re
     # The next ingest keeps it (catalog.toml says so) and re-embeds nothing.
     report = b.ingest()
     assert report.passages_embedded == 0 and b.visibility_of(BRIEFING) == "editors"
+
+
+def run_cli(settings: Settings, *args: str) -> Any:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_CORPUS=str(settings.corpus), ASSISTANT_INDEX=str(settings.index),
+               ASSISTANT_GROUPS=json.dumps({k: list(v) for k, v in GROUPS.items()}), ASSISTANT_EDITORS=EDITOR)
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "assistant"), *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_cli_answers_as_someone_else(restricted: Settings) -> None:
+    hidden = run_cli(restricted, "text", EXEMPT, "--as", READER)
+    missing = run_cli(restricted, "text", "no-such-report.md", "--as", READER)
+    assert hidden.returncode == 1 and hidden.stdout == "" and "Traceback" not in hidden.stderr
+    assert hidden.stderr.strip() == missing.stderr.strip().replace("no-such-report.md", EXEMPT)
+    assert len(hidden.stderr.strip().splitlines()) == 1
+    assert run_cli(restricted, "text", EXEMPT).stdout.startswith("# Fostering Allowance Review")  # the local user
+    docs = run_cli(restricted, "docs", "--as", MEMBER)
+    assert DRAFT in docs.stdout and BRIEFING in docs.stdout and EXEMPT not in docs.stdout
+    assert "visibility: group:finance (group finance only)" in docs.stdout
+    assert EXEMPT in run_cli(restricted, "docs").stdout
+    before = (Path(restricted.corpus) / "catalog.toml").read_text(encoding="utf-8")
+    bad = run_cli(restricted, "catalog", BRIEFING, "--visibility", "group:cabinet")
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "Error: There is no group “cabinet” in ASSISTANT_GROUPS (known groups: finance); add it there first. "
+        "The report's visibility was not changed."]
+    assert (Path(restricted.corpus) / "catalog.toml").read_text(encoding="utf-8") == before
+    asked = run_cli(restricted, "ask", "--json", "--as", "anonymous", "How much would closing the Elmside respite unit save?")
+    assert DRAFT not in asked.stdout and asked.returncode == 0
+    assert "Fostering Recruitment Manager" not in run_cli(restricted, "commitments", "--as", READER).stdout

@@ -45,7 +45,13 @@ def page_icon() -> Any:
 def _assistant_for(key: str, _settings: Settings) -> Assistant:
     # Keyed by the whole configuration, so tests (and a server whose ASSISTANT_* variables
     # change) get one Assistant per corpus/index rather than a stale one.
-    return Assistant(_settings)
+    bot = Assistant(_settings)
+    if _settings.question_log != "off":
+        try:
+            bot.question_log()  # deletes questions older than ASSISTANT_QUESTION_LOG_DAYS, once per start
+        except Exception:  # noqa: BLE001 - an unwritable log must not stop the app
+            log.exception("Could not open the question log")
+    return bot
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
