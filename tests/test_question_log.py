@@ -110,3 +110,34 @@ def test_a_write_killed_midway_loses_nothing_else(tmp_path: Path) -> None:
     assert [e.question for e in log.entries()] == [f"Question {i}" for i in reversed(range(5))]
     log.record(entry("After the crash"))
     assert len(log.entries()) == 6
+
+
+def test_who_reads_and_clears_which_questions(tmp_path: Path) -> None:
+    from assistant.answer.retrieve import Filters
+    from assistant.api import Assistant
+    from assistant.core.errors import NotAllowed
+    from assistant.core.settings import Settings
+    from assistant.core.types import Answer
+
+    def bot(mode: str) -> Assistant:
+        return Assistant(Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", question_log=mode))
+
+    reader, other = Viewer(id="me@council.example"), Viewer(id="other@council.example")
+    editor, visitor = Viewer(id="ed@council.example", role="editor"), Viewer.anonymous()
+    for who, mode in ((reader, "anonymous"), (other, "named"), (visitor, "named"), (reader, "off")):
+        bot(mode).record_question(who, Answer(question=f"asked by {who.id} ({mode})", answer="…", abstained=True),
+                                  Filters(years=[2024]))
+    b = bot("anonymous")
+    everything = b.questions(editor)
+    assert [e.question for e in everything] == ["asked by anonymous (named)", "asked by other@council.example (named)",
+                                                "asked by me@council.example (anonymous)"]  # `off` recorded nothing
+    assert [e.asker for e in everything] == ["", "other@council.example", ""]  # named: the address; else none
+    assert everything[0].filters == {"sources": [], "organisations": [], "years": [2024]}
+    assert [e.question for e in b.questions(reader)] == ["asked by me@council.example (anonymous)"]
+    with pytest.raises(NotAllowed):
+        b.questions(visitor)
+    with pytest.raises(NotAllowed):
+        b.clear_my_questions(visitor)
+    assert b.clear_my_questions(reader) == 1 and b.questions(reader) == [] and len(b.questions(editor)) == 2
+    assert "asked by other" in b.questions_csv(editor)
+    assert [w for w, _ in b.unanswered_groups(editor)] == ["ask"]
