@@ -95,6 +95,15 @@ def sign_out(page: Any, url: str) -> None:
     page.locator(CHAT_BOX).wait_for(state="visible", timeout=TIMEOUT)
 
 
+def settled(page: Any) -> None:
+    """Wait until the page's script run has finished: until then the previous run's widgets stay on screen,
+    and a download button still holds the previous run's file."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-testid='stApp']")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                    timeout=TIMEOUT)
+
+
 def nav_links(page: Any) -> list[str]:
     """The page links in the sidebar, by title (each link's text starts with its icon's name)."""
     links = page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()
@@ -174,6 +183,7 @@ def test_roles_with_a_real_provider(provider: str, library: Settings, tmp_path: 
             card.get_by_role("button", name="Yes, remove it").click()
             expect(page.get_by_text("Removed “Harbour survey” (Harbour-survey.txt)")).to_be_visible(timeout=TIMEOUT)
             assert sorted(p.name for p in corpus.iterdir()) == kept
+            settled(page)  # the audit table and its CSV are drawn last
             table = page.locator("[data-testid='stDataFrame']").last  # the audit log
             expect(table).to_be_visible()
             with page.expect_download() as dl:
