@@ -14,6 +14,7 @@ may hold the model's threads, which a fork would copy in an unusable state.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import threading
 import time
@@ -31,6 +32,9 @@ from .corpus import file_hash, load_document
 
 # How often the feeding thread looks at deadlines and at the caller's progress, in seconds.
 _POLL = 0.05
+# What a worker sends once it has started (its imports done): a file's time limit counts from then,
+# so that a slow start on a busy machine is not taken for a file that stalls.
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def read_task(corpus: Path, task: ReadTask) -> ReadResult:
 def worker_main(conn: Any, corpus: str) -> None:
     """A worker process: read the tasks it is sent until it is sent None."""
     root = Path(corpus)
+    conn.send(READY)
     while True:
         try:
             task = conn.recv()
@@ -91,11 +96,17 @@ class _Worker:
         self.process.start()
         child.close()
         self.slot: int | None = None  # index of the task it is reading
-        self.deadline = 0.0
+        self.ready = False  # READY received: the time limit runs
+        self.deadline = math.inf
 
     def give(self, slot: int, task: ReadTask, timeout: float) -> None:
-        self.slot, self.deadline = slot, time.monotonic() + timeout
+        self.slot, self.deadline = slot, time.monotonic() + timeout if self.ready else math.inf
         self.conn.send(task)
+
+    def started(self, timeout: float) -> None:
+        self.ready = True
+        if self.slot is not None:
+            self.deadline = time.monotonic() + timeout
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -182,8 +193,11 @@ class _Feeder:
         """The worker's result, a problem if it died or ran out of time, or None while it is still reading."""
         task = self.tasks[w.slot]  # type: ignore[index]
         try:
-            if w.conn.poll():
-                return w.conn.recv()
+            while w.conn.poll():
+                got = w.conn.recv()
+                if got != READY:
+                    return got
+                w.started(self.settings.file_timeout)
         except (EOFError, OSError):
             pass
         if not w.process.is_alive():
