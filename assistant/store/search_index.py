@@ -11,6 +11,7 @@ from typing import Any
 from ..core.errors import IndexCorrupt
 from ..core.settings import Settings
 from ..core.types import DocumentRecord, Passage
+from ..core.visibility import PUBLIC
 from .chroma import chroma_client, chroma_collection, node_to_passage
 from .manifest import no_manifest, read_manifest
 from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
@@ -127,10 +128,12 @@ class SearchIndex:
         self.collection = collection
         self.keyword_dir = Path(settings.index) / manifest.get("bm25", "bm25")  # the ingest's views are here too
         self.glossary_entries: list[dict[str, Any]] = manifest.get("glossary", [])  # acronyms defined in the reports
-        # Each document's keyword segment, by which an audience's own keyword index is put together.
+        # Each document's keyword segment, by which an audience's own keyword index is put together: needed
+        # only when some report is hidden from someone (hashing a large archive's ids costs time at load).
+        restricted = any(d.get("visibility") not in (None, "", PUBLIC) for d in manifest["documents"].values())
         self.segment_keys: dict[str, str] = {
             source: segment_key(DocumentRecord.from_dict({"source": source, **d}))
-            for source, d in manifest["documents"].items() if "passage_ids" in d}
+            for source, d in manifest["documents"].items() if restricted and "passage_ids" in d}
         # The vector store's filter on who may see a passage (None: the whole library, as an editor sees it).
         self.where = where
         for d in manifest["documents"].values():
