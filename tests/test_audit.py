@@ -110,17 +110,19 @@ def test_a_change_killed_mid_ingest_stays_in_the_log(small_corpus: Settings, tmp
                                                    for i in range(400)), encoding="utf-8")
     full = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     full.update(ASSISTANT_CORPUS=str(small_corpus.corpus), ASSISTANT_INDEX=str(small_corpus.index))
+    saved = Path(small_corpus.corpus) / "long-report.txt"
     proc = subprocess.Popen([str(BIN), "add", str(big)], env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the entry is committed before the ingest starts
             rows = audit(small_corpus) if (Path(small_corpus.index) / "audit.sqlite").exists() else []
-            if rows and rows[0]["outcome"] == "started":
+            # Kill once the file is saved: the ingest (loading the model, embedding) has begun.
+            if rows and rows[0]["outcome"] == "started" and saved.is_file():
                 break
             time.sleep(0.2)
         else:
-            raise AssertionError("no started entry")
-        time.sleep(1.0)  # well into the ingest (loading the model, embedding)
+            raise AssertionError("no started entry with the file saved")
+        time.sleep(1.0)  # into the ingest
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=60)
