@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 CORPUS = ROOT / "corpus"
 # Built artefacts, caches and data that a fresh clone does not have.
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "__pycache__",
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "archive-data", "__pycache__",
                                     ".pytest_cache", "*.egg-info")
 
 

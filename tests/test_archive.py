@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 from assistant.api import Assistant
@@ -35,6 +36,21 @@ def test_a_file_that_never_finishes_reading_is_named_and_the_rest_is_read(tmp_pa
     assert results[1].document is None and results[1].problem is not None
     assert "took longer than 2 s to read" in results[1].problem.reason and "FILE_TIMEOUT" in results[1].problem.reason
     assert results[2].document is not None and "Three parks" in results[2].document.text  # a new worker took over
+
+
+def test_workers_do_not_run_the_callers_script(tmp_path: Path, monkeypatch) -> None:
+    # Streamlit puts the page it runs in __main__: a worker spawned from the app must not run that page again.
+    page = tmp_path / "page.py"
+    page.write_text("raise SystemExit('a worker ran the page')\n", encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Housing\n\nThe council built 40 homes.\n", encoding="utf-8")
+    [result] = read_files(corpus, [ReadTask("a.md", corpus / "a.md")], Ingest(workers=1))
+    assert result.problem is None and result.document is not None and "40 homes" in result.document.text
+    assert sys.modules["__main__"] is main
 
 
 def test_workers_read_what_this_process_reads(tmp_path: Path) -> None:

@@ -9,17 +9,23 @@ the next is being read and memory holds only that window. A file that takes long
 `file_timeout` seconds has its worker killed (and replaced): it comes back as a problem that
 names the limit, and the rest goes on. A worker that dies on a file (a crash in a PDF
 library) is reported the same way. Processes are started with "spawn": the ingesting process
-may hold the model's threads, which a fork would copy in an unusable state.
+may hold the model's threads, which a fork would copy in an unusable state. A spawned process
+runs the parent's main script again unless told otherwise; the workers need only this package,
+and the main "script" may be a Streamlit page (Streamlit puts the page it runs in `__main__`),
+so they are started with a bare `__main__`.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
+import sys
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -89,11 +95,28 @@ def worker_main(conn: Any, corpus: str) -> None:
         conn.send(read_task(root, task))
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """While a worker starts: a `__main__` with no file, so that the worker does not run the caller's script."""
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
 class _Worker:
     def __init__(self, ctx: Any, corpus: Path) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=worker_main, args=(child, str(corpus)), daemon=True)
-        self.process.start()
+        with _bare_main():
+            self.process.start()
         child.close()
         self.slot: int | None = None  # index of the task it is reading
         self.ready = False  # READY received: the time limit runs
