@@ -37,7 +37,9 @@ def restricted_library(settings: Settings, root: Path) -> Settings:
     (only they are embedded)."""
     corpus, index = root / "corpus", root / "index"
     shutil.copytree(settings.corpus, corpus)
-    shutil.copytree(settings.index, index, ignore=shutil.ignore_patterns(".lock"))
+    # Not the records other tests left in the session's index (questions asked, changes, feedback).
+    shutil.copytree(settings.index, index, ignore=shutil.ignore_patterns(".lock", "questions.*", "audit.sqlite*",
+                                                                         "feedback.sqlite*"))
     for name in RESTRICTED:
         shutil.copy(FIXTURES / name, corpus / name)
     with open(corpus / "catalog.toml", "a", encoding="utf-8") as f:

@@ -126,8 +126,16 @@ def test_each_person_sees_what_visibility_allows(provider: str, settings: Settin
             epage.goto(server.url + "/Manage_reports", wait_until="domcontentloaded")
             card = epage.locator("[class*='st-key-doc-']").filter(has_text=f"file {BRIEFING}")
             expect(card).to_contain_text("visible to: signed-in users only", timeout=TIMEOUT)
-            card.get_by_role("combobox", name="Who may see it").click()
-            epage.get_by_role("option", name=re.compile(r"^editors")).click()
+            combo = card.get_by_role("combobox", name="Who may see it")
+            option = epage.get_by_role("option", name=re.compile(r"^editors"))
+            for _ in range(5):  # the page may still be running when first clicked: open the list until it shows
+                combo.click()
+                try:
+                    option.wait_for(state="visible", timeout=10_000)
+                    break
+                except Exception:  # noqa: BLE001 - not open yet: click again
+                    epage.keyboard.press("Escape")
+            option.click()
             expect(epage.get_by_text(f"{BRIEFING} is now visible to: editors only")).to_be_visible(timeout=TIMEOUT)
             expect(card).to_contain_text("visible to: editors only")
             shot(epage, "restricted-3-editor-manage")
