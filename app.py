@@ -13,34 +13,41 @@ import streamlit as st
 
 from assistant.answer.retrieve import Filters
 from assistant.api import Assistant
-from assistant.core.errors import AssistantError, IndexMissing
+from assistant.core.errors import AssistantError, IndexMissing, NothingVisible
+from assistant.core.identity import Viewer
 from assistant.core.types import DocumentRecord
-from assistant.ui import components, manage, state
+from assistant.ui import auth, components, manage, state
 from assistant.ui import format as fmt
 
 st.set_page_config(page_title=fmt.APP_NAME, page_icon=state.page_icon(), layout="centered",
                    initial_sidebar_state="expanded")
 
 
-def load_documents(bot: Assistant) -> list[DocumentRecord]:
+def load_documents(bot: Assistant, viewer: Viewer) -> list[DocumentRecord]:
     """The indexed documents, building the index first if there is none. Stops the page on failure."""
     try:
         with st.spinner("Loading the reports…"):
-            docs = bot.documents()
+            docs = bot.documents(viewer)
             state.warm_once(bot)
         return docs
+    except NothingVisible as exc:
+        st.info(fmt.md(str(exc)), icon=":material/lock:")
+        st.stop()
     except IndexMissing:
         st.info(f"First start: indexing the reports in {fmt.md(str(bot.settings.corpus))}. "
                 "This happens once and takes about a minute; later starts take seconds.",
                 icon=":material/hourglass_top:")
     except AssistantError as exc:  # corrupt or busy index: say so, offer the repair ingest performs
         st.error(fmt.md(str(exc)), icon=":material/error:")
+        if not manage.can_change(viewer, bot):
+            st.info("An editor can rebuild it here, or run `assistant ingest` on the server.", icon=":material/info:")
+            st.stop()
         if not st.button("Rebuild the index now", type="primary"):
             st.stop()
     try:
         summary = components.ingest_with_progress(bot)
         with st.spinner("Loading the language model…"):
-            docs = bot.documents()
+            docs = bot.documents(viewer)
             state.warm_once(bot)
     except AssistantError as exc:
         st.error(fmt.md(str(exc)), icon=":material/error:")
@@ -62,7 +69,7 @@ def _drop_missing(key: str, options: Any) -> None:
         st.session_state[key] = [v for v in chosen if v in options]
 
 
-def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentRecord]) -> Any:
+def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentRecord], viewer: Viewer) -> Any:
     """Example questions, filters, adding reports and the list of indexed reports.
 
     Returns a slot at the top of the sidebar for the New conversation button, which is
@@ -73,7 +80,7 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
         slot = st.empty()
 
         st.subheader("Try asking", divider="gray")
-        for i, q in enumerate(state.example_questions(bot)):
+        for i, q in enumerate(state.example_questions(bot, viewer)):
             # Made from report titles and names: shown as text, never as Markdown.
             st.button(fmt.md(q), key=f"example-{i}", on_click=_ask_later, args=(q,), width="stretch",
                       icon=":material/chat_bubble:")
@@ -95,10 +102,11 @@ def sidebar_controls(bot: Assistant, chat: fmt.ChatSession, docs: list[DocumentR
 
         st.subheader(f"Indexed reports ({len(docs)})", divider="gray")
         manage.show_notices("sidebar")
-        manage.pending_replacements(bot, "sidebar")
-        with st.expander("Add reports", icon=":material/upload_file:", key="add-reports"):
-            manage.upload_panel(bot, "sidebar", label="Choose files to add")
-        st.page_link(MANAGE_PAGE, label="Edit details or remove reports", icon=":material/edit_document:")
+        if manage.can_change(viewer, bot):  # editors only; the API refuses anyone else all the same
+            manage.pending_replacements(bot, "sidebar")
+            with st.expander("Add reports", icon=":material/upload_file:", key="add-reports"):
+                manage.upload_panel(bot, "sidebar", label="Choose files to add")
+            st.page_link(MANAGE_PAGE, label="Edit details or remove reports", icon=":material/edit_document:")
         new = manage.new_sources()
         for d in sorted(docs, key=lambda d: d.source not in new):  # just added first, then newest first
             badge = " :green-badge[new]" if d.source in new else ""
@@ -162,10 +170,14 @@ def chat_page() -> None:
                "citation to a verbatim passage, and any citation can be opened in the full report.")
 
     bot = state.get_assistant()
-    docs = load_documents(bot)
-    chat = state.chat_session(bot)
-    store = state.feedback_store(bot.settings)
-    new_slot = sidebar_controls(bot, chat, docs)
+    viewer = state.viewer()
+    docs = load_documents(bot, viewer)
+    chat = state.chat_session(bot, viewer)
+    chat.withdraw_hidden({d.source for d in docs})  # a report made restricted since it was cited
+    store = bot.feedback_store()
+    new_slot = sidebar_controls(bot, chat, docs, viewer)
+    # The chat box appears once the model is loaded, so the first question is answered at once.
+    state.wait_until_warm(bot)
 
     # Read the question first (the input box is pinned to the bottom wherever it is called),
     # so the welcome panel is not drawn above a first answer.
@@ -198,9 +210,30 @@ def show_exchange(bot: Assistant, chat: fmt.ChatSession, item: fmt.ChatItem, sto
         components.render_answer(bot, chat, item, store)
 
 
-# Pages: this chat first, then every script in pages/ (Feedback and any others), in file order.
+def pages_for(viewer: Viewer) -> list[Any]:
+    """This chat first, then every script in app_pages/ in file order; Feedback and Manage reports only for
+    editors (each of those pages checks again)."""
+    pages = [st.Page(chat_page, title="Ask the reports", icon=":material/forum:", default=True)]
+    return pages + [st.Page(str(p)) for p in sorted((_here / "app_pages").glob("*.py"))
+                    if viewer.is_editor or (p.name not in EDITOR_PAGES
+                                            and (viewer.signed_in or p.name not in SIGNED_IN_PAGES))]
+
+
+# The pages live in app_pages/, not pages/: a pages/ folder beside this script makes Streamlit give the
+# widgets drawn here (the sign-in button) other ids in a session's first run than in later ones, so their
+# first click is lost.
 _here = Path(__file__).resolve().parent
-MANAGE_PAGE = str(_here / "pages" / "4_Manage_reports.py")
-_pages = [st.Page(chat_page, title="Ask the reports", icon=":material/forum:", default=True)]
-_pages += [st.Page(str(p)) for p in sorted((_here / "pages").glob("*.py"))]
-st.navigation(_pages).run()
+MANAGE_PAGE = str(_here / "app_pages" / "4_Manage_reports.py")
+EDITOR_PAGES = {"1_Feedback.py", "4_Manage_reports.py"}
+SIGNED_IN_PAGES = {"5_Questions_asked.py"}  # editors: every question; a signed-in reader: their own
+_settings = state.app_settings()
+_config = auth.auth_config()
+_viewer = auth.current_viewer(_settings)
+if _settings.require_login and not _viewer.signed_in:
+    # Nothing but the sign-in button (the model loads meanwhile, if there is an index).
+    state.warm_once(state.get_assistant())
+    st.navigation([st.Page(lambda: auth.sign_in_page(_config), title="Sign in", icon=":material/login:",
+                           url_path="sign-in", default=True)], position="hidden").run()
+else:
+    auth.sidebar_identity(_viewer, _settings, _config)
+    st.navigation(pages_for(_viewer)).run()

@@ -14,31 +14,46 @@ retrieval -> cited answer).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from . import editing
 from .answer.compose import answer_from_hits
 from .answer.question import CHANGE_RE, Question, build_question, check_question, unresolved_reference
 from .answer.rerank import TermCache, other_places, rerank
 from .answer.retrieve import Filters, Hit, Retriever
 from .answer.timeline import add_timeline, commitment_statements, register_match
-from .core.errors import IndexCorrupt, IndexMissing, UnreadableDocument
+from .core.errors import IndexCorrupt, IndexMissing, NothingVisible, UnreadableDocument
+from .core.identity import Viewer, check_editor
 from .core.settings import Settings, get_settings, shown_path
 from .core.text import content_terms
 from .core.types import Answer, DocumentRecord, Progress
+from .core.visibility import audience_levels, level_of, visible
 from .embed import Embedder, make_embedder
 from .ingest.corpus import file_hash, load_document, read_catalog
 from .ingest.glossary import Glossary
+from .ingest.library import AddResult
 from .ingest.run import IngestReport, build_estimate, check, ingest
+from .ingest.visibility import ensure_audience
+from .records.audit import AuditEntry
+from .records.feedback import FeedbackEntry, FeedbackStore
+from .records.questions import QuestionEntry, QuestionLog, entry_for, group_unanswered, to_csv
 from .store.check import CheckReport
 from .store.paths import IndexPaths
-from .store.search_index import SearchIndex
+from .store.search_index import Audience, SearchIndex
 from .store.texts import cached_text
 from .views.cache import Views, views_for
 from .views.commitments import Commitment
 from .views.figure_values import Series
+
+log = logging.getLogger(__name__)
 
 
 def _lower_first(text: str) -> str:
@@ -60,11 +75,17 @@ class Conversation:
     assistant: "Assistant"
     filters: Filters = field(default_factory=Filters)
     turns: list[Turn] = field(default_factory=list)
+    viewer: Viewer = field(default_factory=Viewer.anonymous)  # who is asking
+    record: bool = False  # write each question and its answer to the question log
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def ask(self, question: str) -> Answer:
         previous = self.turns[-1] if self.turns else None
-        answer, q = self.assistant.answer(question, self.filters, previous)
+        answer, q = self.assistant.answer(question, self.filters, previous, self.viewer)
         self.turns.append(Turn(q, answer))
+        if self.record:
+            self.assistant.record_question(self.viewer, answer, self.filters, self.id, len(self.turns),
+                                           previous.answer.question if previous else "")
         return answer
 
     def reset(self) -> None:
@@ -74,8 +95,13 @@ class Conversation:
 class Assistant:
     """Loads the index and model lazily, once, and answers questions over them."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, audience: Audience | None = None,
+                 parent: "Assistant | None" = None) -> None:
         self.settings = settings or get_settings()
+        # An audience's Assistant answers from what that audience may see; it shares its parent's model.
+        self._audience, self._parent = audience, parent
+        self._audiences: dict[tuple[float, frozenset[str]], Assistant] = {}
+        self._log_ready = False
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._embedder: Embedder | None = None
@@ -88,6 +114,8 @@ class Assistant:
     # --- loading --------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
+        if self._parent is not None:
+            return self._parent.embedder
         if self._embedder is None:
             self._embedder = make_embedder(self.settings)
         return self._embedder
@@ -101,7 +129,7 @@ class Assistant:
             if self._index is None:
                 self._stamp = self._manifest_stamp()
                 try:
-                    index = SearchIndex.load(self.settings)
+                    index = SearchIndex.load(self.settings, self._audience)
                 except IndexMissing as exc:
                     raise self._with_estimate(exc) from None
                 self._index, self._glossary = index, Glossary.from_dicts(index.glossary_entries)
@@ -129,10 +157,50 @@ class Assistant:
         return ""
 
     def _manifest_stamp(self) -> float:
+        if self._audience is not None:
+            return 1.0  # made for one state of the library: a changed library gets another audience
         try:
             return (Path(self.settings.index) / "manifest.json").stat().st_mtime_ns
         except OSError:
             return 0.0
+
+    # --- who may see what (core/visibility.py) --------------------------------------------------
+    def for_viewer(self, viewer: Viewer | None) -> "Assistant":
+        """The library as `viewer` may see it: this Assistant for an editor (or None: the local user, the
+        Python API's caller) and whenever nothing is hidden from them; else an Assistant over the documents
+        their audience may see, with its own keyword index, document frequencies, glossary and views, so that
+        their answers are those of a library without the others. One per audience, not per person."""
+        if viewer is None or self._audience is not None:
+            return self
+        levels = audience_levels(viewer, self.settings.groups)
+        index = self.index
+        if levels is None:
+            return self
+        sources = frozenset(s for s, d in index.documents.items() if visible(levels, d.visibility))
+        if len(sources) == len(index.documents):
+            return self
+        if not sources:
+            raise NothingVisible("None of the reports in this library is open to you"
+                                 + ("." if viewer.signed_in else "; sign in to read more."))
+        key = (self._stamp, levels)
+        with self._lock:
+            child = self._audiences.get(key)
+        if child is None:
+            name = ensure_audience(self.settings, {s: index.segment_keys[s] for s in sources})
+            child = Assistant(self.settings, Audience(index.manifest, sources, name, levels), parent=self)
+            with self._lock:
+                self._audiences = {k: v for k, v in self._audiences.items() if k[0] == self._stamp}
+                child = self._audiences.setdefault(key, child)
+        return child
+
+    def visible_sources(self, viewer: Viewer | None) -> set[str]:
+        """The documents `viewer` may see (every indexed one for an editor)."""
+        return set(self.for_viewer(viewer).index.documents)
+
+    def visibility_of(self, source: str) -> str:
+        """Who may see `source`: public, signed-in, editors or group:NAME."""
+        record = self.index.documents.get(source)
+        return level_of(record.visibility if record else "")
 
     def views(self) -> Views:
         """Commitments and figure series of the loaded index (read once per index)."""
@@ -146,9 +214,11 @@ class Assistant:
         self.ask(f"What does {newest.title} say?" if newest else "What do the reports say?")
         self.views()
 
-    def example_questions(self, n: int = 4) -> list[str]:
+    def example_questions(self, n: int = 4, viewer: Viewer | None = None) -> list[str]:
         """Questions this library can answer, made from its own contents (for a new user to try): a figure
         several reports give, who leads a commitment, a figure of the newest report, what a report covers."""
+        if self.for_viewer(viewer) is not self:
+            return self.for_viewer(viewer).example_questions(n)
         views = self.views()
         out: list[str] = []
 
@@ -198,28 +268,33 @@ class Assistant:
             self.reload()
         return report
 
-    def documents(self) -> list[DocumentRecord]:
-        """Indexed documents with title, organisation, date and passage count, newest first."""
-        return sorted(self.index.documents.values(), key=lambda d: d.published, reverse=True)
+    def documents(self, viewer: Viewer | None = None) -> list[DocumentRecord]:
+        """Indexed documents (those `viewer` may see) with title, organisation, date and passage count, newest
+        first."""
+        bot = self.for_viewer(viewer)
+        return sorted(bot.index.documents.values(), key=lambda d: d.published, reverse=True)
 
     def problems(self) -> dict[str, str]:
         """Files the last ingest could not read, with the reason (name -> reason)."""
         return {p["source"]: p["reason"] for p in self.index.manifest.get("problems", [])}
 
-    def commitments(self) -> list[Commitment]:
-        """What the plans commit to: action-plan rows and "We will" statements, in document order."""
-        return self.views().commitments
+    def commitments(self, viewer: Viewer | None = None) -> list[Commitment]:
+        """What the plans (those `viewer` may see) commit to: action-plan rows and "We will" statements."""
+        return self.for_viewer(viewer).views().commitments
 
-    def figure_series(self) -> list[Series]:
-        """The figures the reports give, linked into series of one measure over time."""
-        return self.views().series
+    def figure_series(self, viewer: Viewer | None = None) -> list[Series]:
+        """The figures the reports (those `viewer` may see) give, linked into series of one measure over time."""
+        return self.for_viewer(viewer).views().series
 
-    def source_text(self, source: str) -> str:
+    def source_text(self, source: str, viewer: Viewer | None = None) -> str:
         """The full text that citations of `source` index into: the file itself for .txt/.md,
-        the extracted text (cached under the index folder) for PDF, Word and HTML."""
+        the extracted text (cached under the index folder) for PDF, Word and HTML. A reader may read only
+        the indexed reports open to them: any other name gets the words of a file that is not there."""
         corpus = self.settings.corpus
         path = (corpus / source).resolve()
-        if corpus not in path.parents or not path.is_file():
+        hidden = (viewer is not None and audience_levels(viewer, self.settings.groups) is not None
+                  and source not in self.for_viewer(viewer).index.documents)
+        if hidden or corpus not in path.parents or not path.is_file():
             raise UnreadableDocument(source, f"is not a file in the corpus folder {corpus}")
         data = path.read_bytes()
         if path.suffix.lower() not in (".txt", ".md"):
@@ -238,15 +313,125 @@ class Assistant:
             self.reload()
         return report
 
-    def conversation(self, filters: Filters | None = None) -> Conversation:
-        return Conversation(self, filters or Filters())
+    def conversation(self, filters: Filters | None = None, viewer: Viewer | None = None,
+                     record: bool = False) -> Conversation:
+        """A chat as `viewer` (a visitor who has not signed in when not given); with `record`, each question goes
+        to the question log (when ASSISTANT_QUESTION_LOG is not off)."""
+        return Conversation(self, filters or Filters(), viewer=viewer or Viewer.anonymous(),
+                            record=record and self.settings.question_log != "off")
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
-        """Answer one question on its own (no conversation)."""
-        return self.answer(question, filters or Filters(), None)[0]
+    # --- changing the library: editors only, each attempt in the audit log (editing.py) ------
+    def add_documents(self, files: Iterable[tuple[str, bytes]], viewer: Viewer, *, replace: bool = False,
+                      force: bool = False, progress: Progress | None = None) -> AddResult:
+        """Copy (name, bytes) reports into the corpus folder and index them (see ingest.library.add_documents)."""
+        return editing.add_documents(self, files, viewer, replace=replace, force=force, progress=progress)
 
-    def answer(self, question: str, filters: Filters, previous: Turn | None) -> tuple[Answer, Question]:
+    def remove_document(self, source: str, viewer: Viewer, progress: Progress | None = None) -> IngestReport:
+        """Delete a report's file and its passages."""
+        return editing.remove_document(self, source, viewer, progress=progress)
+
+    def edit_details(self, source: str, fields: Mapping[str, Any], viewer: Viewer,
+                     progress: Progress | None = None) -> tuple[dict[str, str], IngestReport | None]:
+        """Set a report's catalog details (title, organisation, published, …) and re-index it."""
+        return editing.edit_details(self, source, fields, viewer, progress=progress)
+
+    def reindex(self, viewer: Viewer, progress: Progress | None = None) -> IngestReport:
+        """An incremental ingest asked for by a person (the app's "Re-index now"), recorded in the audit log."""
+        return editing.reindex(self, viewer, progress=progress)
+
+    def set_visibility(self, source: str, visibility: str, viewer: Viewer) -> tuple[str, str]:
+        """Who may see `source` (public, signed-in, editors, group:NAME): written to catalog.toml and the index's
+        metadata at once, without re-embedding, and to the audit log. Returns (before, after)."""
+        try:
+            return editing.set_visibility(self, source, visibility, viewer)
+        finally:
+            self.reload()
+
+    # --- the question log (records/questions.py) ----------------------------------------------------
+    def question_log(self) -> QuestionLog:
+        """The question log beside the index; questions older than ASSISTANT_QUESTION_LOG_DAYS are deleted the
+        first time it is opened in a process."""
+        log_ = QuestionLog.beside_index(self.settings.index)
+        if not self._log_ready:
+            self._log_ready = True
+            try:
+                log_.delete_older_than(self.settings.question_log_days)
+            except sqlite3.Error:
+                log.exception("Could not delete old questions from %s", log_.path)
+        return log_
+
+    def record_question(self, viewer: Viewer, answer: Answer, filters: Filters, conversation: str = "",
+                        turn: int = 1, follows: str = "") -> None:
+        """Write one answered question to the log, as ASSISTANT_QUESTION_LOG says (a failed write is logged,
+        never raised: the answer matters more than its record)."""
+        mode = self.settings.question_log
+        if mode == "off":
+            return
+        try:
+            qlog = self.question_log()
+            qlog.record(entry_for(answer, {"sources": list(filters.sources), "organisations": list(filters.organisations),
+                                           "years": list(filters.years)},
+                                  asker=(viewer.email or "") if mode == "named" else "",
+                                  asker_key=qlog.asker_key(viewer.email), via=viewer.via, conversation=conversation,
+                                  turn=turn, follows=follows))
+        except (sqlite3.Error, OSError):
+            log.exception("Could not record a question in the question log")
+
+    def questions(self, viewer: Viewer, search: str | None = None, unanswered: bool = False,
+                  mine: bool = False) -> list[QuestionEntry]:
+        """Recorded questions, newest first: every one for an editor (unless `mine`), a signed-in reader's own
+        otherwise (NotAllowed for a visitor who has not signed in)."""
+        if mine or not viewer.is_editor:
+            if not viewer.signed_in:
+                check_editor(viewer, "read the questions asked (sign in to see your own)")
+            return self.question_log().entries(search, unanswered, self.question_log().asker_key(viewer.email))
+        return self.question_log().entries(search, unanswered)
+
+    def questions_csv(self, viewer: Viewer, search: str | None = None, unanswered: bool = False) -> str:
+        return to_csv(self.questions(viewer, search, unanswered))
+
+    def unanswered_groups(self, viewer: Viewer, search: str | None = None) -> list[tuple[str, list[QuestionEntry]]]:
+        """The questions the library could not answer, grouped by their content words (largest group first)."""
+        return group_unanswered(self.questions(viewer, search, unanswered=True), content_terms)
+
+    def clear_my_questions(self, viewer: Viewer) -> int:
+        """Delete the signed-in viewer's own recorded questions; returns how many."""
+        if not viewer.signed_in:
+            check_editor(viewer, "clear questions (sign in to clear your own)")
+        return self.question_log().clear(self.question_log().asker_key(viewer.email))
+
+    def audit_entries(self, viewer: Viewer, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log, newest first: editors only."""
+        check_editor(viewer, "read the audit log")
+        return editing.audit_log(self).entries(limit)
+
+    def audit_csv(self, viewer: Viewer) -> str:
+        check_editor(viewer, "export the audit log")
+        return editing.audit_log(self).to_csv()
+
+    def feedback_store(self) -> FeedbackStore:
+        """Where thumbs and comments on answers are recorded (anyone may give feedback)."""
+        return FeedbackStore.beside_index(self.settings.index)
+
+    def feedback_entries(self, viewer: Viewer) -> list[FeedbackEntry]:
+        """Every rated or commented answer, newest first: editors only (comments are not for every reader)."""
+        check_editor(viewer, "read feedback")
+        return self.feedback_store().entries()
+
+    def feedback_csv(self, viewer: Viewer) -> str:
+        check_editor(viewer, "export feedback")
+        return self.feedback_store().to_csv()
+
+    def ask(self, question: str, filters: Filters | None = None, viewer: Viewer | None = None) -> Answer:
+        """Answer one question on its own (no conversation), as `viewer` would see it (None: the local user)."""
+        return self.answer(question, filters or Filters(), None, viewer)[0]
+
+    def answer(self, question: str, filters: Filters, previous: Turn | None,
+               viewer: Viewer | None = None) -> tuple[Answer, Question]:
         """Answer `question` in the light of the previous turn of its conversation; also returns how it was read."""
+        bot = self.for_viewer(viewer)
+        if bot is not self:
+            return bot.answer(question, filters, previous)
         text = check_question(question, self.settings.max_question_chars)
         index = self.index
         if filters:

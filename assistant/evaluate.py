@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.errors import BadEvalFile
+from .core.identity import Viewer
 from .core.types import Answer
 from .ingest.corpus import load_document, read_catalog
 
@@ -159,7 +160,7 @@ def run(assistant: "Assistant", path: Path, progress: Callable[[int, int], None]
     assistant.warm()
     report = Report()
     for i, row in enumerate(rows):
-        chat = assistant.conversation()
+        chat = assistant.conversation(viewer=Viewer.local("cli"))  # the CLI runs as the local user
         for turn in row.get("turns") or [row["question"]]:
             answer = chat.ask(turn)
         report.latencies.append(sum(answer.timings_ms.values()))

@@ -4,16 +4,19 @@
     .venv/bin/python benchmarks/app_latency.py --runs 2        # two cold starts, two rounds of questions
 
 Starts `streamlit run app.py` on a free port, opens it in Debian's headless Chromium, and prints
-  * cold start: server process spawned -> chat box and report list visible (an existing index);
+  * cold start: server process spawned -> chat box and report list visible (an existing index; the
+    chat box is drawn once the model has loaded, as `make run` serves it after its unchanged ingest);
   * answer-visible latency: Enter pressed -> answer, citation cards and timing line drawn,
-    for ~10 questions asked in one conversation, as p50 / p95 / max (first question listed apart,
-    since it may still wait for the model that loads in the background).
+    for ~10 questions asked in one conversation, as p50 / p95 / max; the first question of each
+    start is listed apart (issue 10's target: <= 2 s after the page is usable), with the part the
+    ask itself took on the server.
 It reuses the server and browser helpers of tests/test_e2e.py, so both measure the same thing.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -48,7 +51,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def one_run(settings: Settings, questions: list[str], log: Path) -> tuple[float, list[float]]:
+def server_seconds(answer: object) -> float:
+    """The ask's own wall time on the server, as the answer's "Answered in X s" line shows it."""
+    found = re.search(r"Answered in ([0-9.]+) s", answer.inner_text())  # type: ignore[attr-defined]
+    return float(found.group(1)) if found else float("nan")
+
+
+def one_run(settings: Settings, questions: list[str], log: Path) -> tuple[float, list[float], float]:
     from playwright.sync_api import sync_playwright
 
     server = start_server(settings, log)
@@ -60,11 +69,14 @@ def one_run(settings: Settings, questions: list[str], log: Path) -> tuple[float,
                 wait_usable(page, server.url)
                 cold = time.perf_counter() - server.started
                 latencies = []
+                first_server = float("nan")
                 for q in questions:
-                    _, seconds = ask(page, q)
+                    answer, seconds = ask(page, q)
+                    if not latencies:
+                        first_server = server_seconds(answer)
                     latencies.append(seconds)
                     print(f"  {seconds:6.2f} s  {q}", flush=True)
-                return cold, latencies
+                return cold, latencies, first_server
             finally:
                 context.close()
     finally:
@@ -89,19 +101,23 @@ def main() -> None:
 
     colds: list[float] = []
     firsts: list[float] = []
+    first_servers: list[float] = []
     warm: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             print(f"run {run + 1}: corpus {settings.corpus}, index {settings.index}", flush=True)
-            cold, latencies = one_run(settings, questions, Path(tmp) / f"server-{run}.log")
+            cold, latencies, first_server = one_run(settings, questions, Path(tmp) / f"server-{run}.log")
             print(f"  cold start to usable page: {cold:.1f} s", flush=True)
             colds.append(cold)
             firsts.append(latencies[0])
+            first_servers.append(first_server)
             warm += latencies[1:]
 
     print("\nsummary")
     print(f"  cold start to usable page: median {statistics.median(colds):.1f} s over {len(colds)} start(s)")
-    print(f"  first answer after start:  median {statistics.median(firsts):.2f} s")
+    print(f"  first answer after start:  median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s "
+          f"(the ask itself on the server: median {statistics.median(first_servers):.1f} s; the rest is "
+          "Streamlit's rerun and the browser drawing)")
     print(f"  warm answer visible:       p50 {percentile(warm, 50):.2f} s, p95 {percentile(warm, 95):.2f} s, "
           f"max {max(warm):.2f} s over {len(warm)} questions")
 

@@ -8,8 +8,10 @@ Run by hand (not in CI); results go into docs/benchmarks.md.
 `query` builds a synthetic index per size from the real corpus's passages: texts with their
 numbers altered, vectors = the real passage's vector plus small noise (so neighbourhoods look
 like real ones without embedding a million texts). It writes the same files an ingest
-writes (Chroma collection, BM25 folder with row tables, manifest), then measures, in a fresh
-process, warm `ask` latency over the benchmark questions and the process's peak RSS.
+writes (Chroma collection, a keyword segment and views per document, the BM25 folder with row
+tables and views put together from them, manifest last), then measures, in a fresh process:
+the model's load (the same at any size), the index's load with the first answer (what grows with
+the archive), the views' load, warm `ask` latency over the benchmark questions and peak RSS.
 
 `ingest` builds a synthetic corpus of N documents from the real reports' passages (numbers
 altered), runs the real ingest on it, and compares with the model's bare encode of the same
@@ -36,10 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.core.settings import Settings
+from assistant.core.types import DocumentRecord
+from assistant.ingest.batches import views_folder
 from assistant.ingest.pipeline import pipeline_signature
-from assistant.store.chroma import chroma_client, chroma_collection
-from assistant.store.keyword import write_row_tables
-from assistant.store.paths import DF, INDEX_VERSION, ROWS, IndexPaths
+from assistant.ingest.run import write_keyword_index
+from assistant.store.chroma import chroma_client, chroma_collection, node_to_passage
+from assistant.store.paths import DF, INDEX_VERSION, ROWS, VIEWS, IndexPaths
+from assistant.store.segments import segment_from_nodes, segment_key, write_segment
+from assistant.views.cache import document_views, write_document_views
 
 QUESTION_FILES = [ROOT / "tests/data/own_questions.jsonl", ROOT.parent / "shared/eval/questions.jsonl"]
 QUESTIONS = [json.loads(line)["question"] for f in QUESTION_FILES if f.exists()
@@ -65,24 +71,48 @@ def real_passages(index_dir: Path) -> tuple[list[dict], "object"]:
     return rows, np.asarray([vec[r["node_id"]] for r in rows], dtype="float32")
 
 
-def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_doc: int = 5000) -> float:
-    """Write a complete synthetic index of `size` passages into `out`; returns build seconds."""
-    import bm25s
+def corpus_passages(corpus: Path, seed: int = 0) -> tuple[list[dict], "object"]:
+    """Rows like `real_passages`'s from a corpus folder, without the model: its passages as the splitter
+    makes them, with random unit vectors (for a quick check that a synthetic index is written right)."""
     import numpy as np
-    import Stemmer
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+    from assistant.ingest.corpus import load_corpus
+    from assistant.ingest.passages import split_document
+    from assistant.ingest.pipeline import passage_metadata
+
+    rows = []
+    for doc in load_corpus(corpus).documents:
+        for p in split_document(doc.text, doc.source):
+            node = TextNode(id_=p.id, text=p.text, start_char_idx=p.char_start, end_char_idx=p.char_end,
+                            metadata=passage_metadata(p, doc))
+            rows.append(node_to_metadata_dict(node) | {"node_id": p.id})
+    vecs = np.random.default_rng(seed).normal(size=(len(rows), 384)).astype("float32")
+    return rows, vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_doc: int = 5000) -> float:
+    """Write a complete synthetic index of `size` passages into `out`; returns build seconds.
+
+    Written as an ingest writes it: vectors into Chroma, one keyword segment and one views file per
+    document, the BM25 index and views put together from them, and the manifest last."""
+    import numpy as np
 
     t0 = time.perf_counter()
     rng = random.Random(size)
     nrng = np.random.default_rng(size)
+    from llama_index.core.schema import TextNode
+
     settings = Settings(index=out)
     paths = IndexPaths(out)
     out.mkdir(parents=True, exist_ok=True)
     collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-    ids, sources, texts, corpus = [], [], [], []
     docs: dict[str, dict] = {}
+    segments: dict[str, list] = {}
     batch = 5000
     for start in range(0, size, batch):
-        b_ids, b_vecs, b_meta, b_docs = [], [], [], []
+        b_ids, b_vecs, b_meta, b_docs, nodes = [], [], [], [], []
         for i in range(start, min(size, start + batch)):
             base = base_rows[i % len(base_rows)]
             content = json.loads(base["_node_content"])
@@ -91,58 +121,60 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
             meta["source"] = source
             text = alter_numbers(content["text"], rng)
             pid = f"s{i:08d}"
-            content.update(id_=pid, text=text, metadata=meta)
-            node_content = json.dumps(content)
+            nodes.append(TextNode(id_=pid, text=text, start_char_idx=content["start_char_idx"] + i,
+                                  end_char_idx=content["end_char_idx"] + i, metadata=meta))
             b_ids.append(pid)
             b_meta.append({"source": source, "organisation": meta["organisation"], "year": meta.get("year", 0)})
             b_docs.append(text)
             vec = base_vecs[i % len(base_vecs)] + nrng.normal(0, 0.015, base_vecs.shape[1]).astype("float32")
             b_vecs.append(vec / np.linalg.norm(vec))
-            ids.append(pid)
-            sources.append(source)
-            texts.append(" ".join((text, meta.get("context", ""), meta.get("section", ""))))
-            corpus.append({"_node_content": node_content, "node_id": pid})
             docs.setdefault(source, {"source": source, "title": meta["title"], "organisation": meta["organisation"],
-                                     "published": meta["published"], "kind": "synthetic", "reference": "",
-                                     "sha256": "", "size": 0, "mtime_ns": 0, "passages": 0, "passage_ids": []})
+                                     "place": meta.get("place") or None, "published": meta["published"],
+                                     "kind": "synthetic", "reference": "", "sha256": "", "size": 0, "mtime_ns": 0,
+                                     "passages": 0, "passage_ids": []})
             docs[source]["passages"] += 1
+            docs[source]["passage_ids"].append(pid)
         collection.add(ids=b_ids, embeddings=np.asarray(b_vecs), metadatas=b_meta, documents=b_docs)
-        print(f"  {min(size, start + batch):,}/{size:,} vectors", end="\r", file=sys.stderr, flush=True)
+        for n in nodes:
+            segments.setdefault(n.metadata["source"], []).append(n)
+        last = start + batch >= size
+        for source in list(segments):
+            if last or source != nodes[-1].metadata["source"]:  # a document complete: its segment and views
+                write_document(paths, DocumentRecord.from_dict(docs[source]), segments.pop(source), settings)
+        print(f"  {min(size, start + batch):,}/{size:,} passages", end="\r", file=sys.stderr, flush=True)
     print("", file=sys.stderr)
-    bm25_dir = out / "bm25-synthetic"
-    stemmer = Stemmer.Stemmer("english")
-    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
-    engine = bm25s.BM25()
-    engine.index(tokens, show_progress=False)
-    engine.save(str(bm25_dir), corpus=corpus, show_progress=False)
-    (bm25_dir / "retriever.json").write_text(json.dumps({"similarity_top_k": 30, "verbose": False}))
-    write_row_tables(bm25_dir, ids, sources, texts)
-    add_views(out)
+    records = {s: DocumentRecord.from_dict(d) for s, d in docs.items()}
+    keyword = write_keyword_index(settings, paths, records)
     manifest = {"version": INDEX_VERSION, "model": "all-MiniLM-L6-v2", "catalog": "", "pipeline": pipeline_signature(settings),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "documents": docs, "glossary": [], "problems": [],
-                "bm25": bm25_dir.name}
+                "bm25": keyword}
     paths.manifest.write_text(json.dumps(manifest))
-    assert (bm25_dir / ROWS).exists() and (bm25_dir / DF).exists()
+    assert (out / keyword / ROWS).exists() and (out / keyword / DF).exists() and (out / keyword / VIEWS).exists()
     return time.perf_counter() - t0
 
 
-def add_views(index_dir: Path) -> None:
-    """Commitments and figure series for a synthetic index, as an ingest writes them."""
-    from assistant.store.search_index import SearchIndex
-    from assistant.views.cache import write_views
-
-    index = SearchIndex.load(Settings(index=Path(index_dir)))
-    write_views(index.keyword_dir, [index.passages[pid] for pid in index.order], Settings().linking)
+def write_document(paths: IndexPaths, record: DocumentRecord, nodes: list, settings: Settings) -> None:
+    """One synthetic document's keyword segment and views, as an ingest writes them."""
+    key = segment_key(record)
+    write_segment(paths, key, segment_from_nodes(record.source, nodes))
+    passages = [node_to_passage(n.node_id, n.text, n.start_char_idx, n.end_char_idx, n.metadata) for n in nodes]
+    write_document_views(views_folder(paths), key, document_views(passages, settings.linking), settings.linking)
 
 
 def measure(index_dir: str) -> None:
-    """In a fresh process: load, warm, ask every question; print latency and peak RSS as JSON."""
+    """In a fresh process: load the model, then the index and answer a first question (timed: what start-up
+    costs that grows with the archive), then the views, then warm `ask` latency; print them and peak RSS as JSON."""
     from assistant.api import Assistant
 
     t0 = time.perf_counter()
     bot = Assistant(Settings(index=Path(index_dir), corpus=ROOT / "corpus"))
+    bot.embedder.encode_query("warm up")  # the model: the same at any archive size
+    t1 = time.perf_counter()
+    first = bot.ask(QUESTIONS[0])
+    t2 = time.perf_counter()
+    bot.views()
+    t3 = time.perf_counter()
     bot.warm()
-    load = time.perf_counter() - t0
     lat = []
     for _ in range(2):
         for q in QUESTIONS:
@@ -150,7 +182,8 @@ def measure(index_dir: str) -> None:
             lat.append(a.timings_ms["retrieve"] + a.timings_ms["answer"])
     lat.sort()
     print(json.dumps({
-        "passages": bot.index.collection.count(), "load_s": round(load, 1), "queries": len(lat),
+        "passages": bot.index.collection.count(), "model_s": round(t1 - t0, 1), "first_answer_s": round(t2 - t1, 2),
+        "first_answer_abstained": first.abstained, "views_s": round(t3 - t2, 2), "queries": len(lat),
         "p50_ms": round(statistics.median(lat), 1), "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }))
@@ -217,15 +250,11 @@ def main() -> None:
     i.add_argument("--documents", type=int, default=200)
     m = sub.add_parser("measure")
     m.add_argument("index")
-    v = sub.add_parser("views", help="write commitments/figures views into an existing synthetic index")
-    v.add_argument("index")
     args = ap.parse_args()
     if args.cmd == "query":
         query_bench(args.sizes, args.real_index, args.keep)
     elif args.cmd == "ingest":
         ingest_bench(args.documents)
-    elif args.cmd == "views":
-        add_views(Path(args.index))
     else:
         measure(args.index)
 

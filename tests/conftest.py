@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # a browser or the `assistant` command.
 SLOW_FIXTURES = {"settings", "bot", "small_corpus", "library", "project_copy", "app", "chroma_server"}
 SLOW_MODULES = {"test_e2e", "test_readme", "test_cli", "test_robustness", "test_chroma_server", "test_onnx",
-                "test_app", "test_app_documents"}
+                "test_app", "test_app_documents", "test_auth_e2e", "test_restricted_e2e", "test_cold_start", "test_app_roles", "test_audit", "test_numpy_bert"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 CORPUS = ROOT / "corpus"
 # Built artefacts, caches and data that a fresh clone does not have.
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "__pycache__",
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "index", "test-artifacts", "devset", "archive-data", "__pycache__",
                                     ".pytest_cache", "*.egg-info")
 
 

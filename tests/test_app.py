@@ -27,7 +27,7 @@ from assistant.ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-FEEDBACK_PAGE = ROOT / "pages" / "1_Feedback.py"
+FEEDBACK_PAGE = ROOT / "app_pages" / "1_Feedback.py"
 TIMEOUT = 180  # seconds; AppTest's default of 3 s is far below a first model load on a shared CPU
 
 

@@ -1,6 +1,6 @@
 """Uploading, replacing, removing and describing reports in the app, and the chart under a change answer.
 
-AppTest runs the real app.py and pages/4_Manage_reports.py on a real two-report corpus and
+AppTest runs the real app.py and app_pages/4_Manage_reports.py on a real two-report corpus and
 index in a temporary folder (the real model; nothing mocked). Uploads go through the real
 st.file_uploader (AppTest registers the bytes as the browser would).
 """
@@ -25,7 +25,7 @@ from assistant.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-MANAGE = ROOT / "pages" / "4_Manage_reports.py"
+MANAGE = ROOT / "app_pages" / "4_Manage_reports.py"
 TIMEOUT = 180
 
 RIVERSIDE = (b"Riverside Youth Hub: first year\n\n"

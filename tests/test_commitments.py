@@ -401,7 +401,7 @@ def test_commitments_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setenv("ASSISTANT_CORPUS", str(settings.corpus))
     monkeypatch.setenv("ASSISTANT_INDEX", str(settings.index))
-    at = AppTest.from_file(str(ROOT / "pages" / "2_Commitments.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "2_Commitments.py"), default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     assert at.dataframe[0].value.shape[0] == 162

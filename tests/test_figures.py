@@ -317,7 +317,7 @@ def test_figures_page(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setenv("ASSISTANT_CORPUS", str(settings.corpus))
     monkeypatch.setenv("ASSISTANT_INDEX", str(settings.index))
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Figures.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "3_Figures.py"), default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     at.text_input(key="fg_search").input("external residential care").run()

@@ -119,7 +119,7 @@ def test_no_module_over_the_limit() -> None:
 
 def test_no_private_name_is_imported_from_another_module() -> None:
     known = set(modules())
-    files = [*PACKAGE.rglob("*.py"), ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "tests").glob("*.py"),
+    files = [*PACKAGE.rglob("*.py"), ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "tests").glob("*.py"),
              *(ROOT / "benchmarks").glob("*.py")]
     found = []
     for path in files:

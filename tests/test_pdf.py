@@ -407,3 +407,26 @@ def test_text_is_clean() -> None:
         text = extract_pdf("x.pdf", data).text
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\ufffd\ufffe]", text)
         assert "\n\n\n" not in text and not re.search(r" +$", text, re.MULTILINE)
+
+
+def test_slide_titles_in_the_same_place_on_every_slide_are_kept() -> None:
+    # Titles of a deck sit where a running header would, and several share their first words; they are
+    # headings in a larger font than the body, not furniture. The slide numbers are.
+    titles = ["Parks and open spaces: stable", "Parks and open spaces: improving", "Parks and open spaces: at risk",
+              "Housing: ahead of target", "Libraries: under pressure", "Parks and open spaces: recovering"]
+    pdf = FPDF(orientation="L")
+    pdf.set_auto_page_break(False)
+    for n, title in enumerate(titles, start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 24)
+        pdf.set_xy(15, 8)
+        pdf.cell(0, 12, title)
+        pdf.set_font("Helvetica", "", 16)
+        pdf.set_xy(20, 40)
+        pdf.multi_cell(250, 9, f"- Visits rose from {100 + n} to {120 + n} over the year.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+        pdf.text(270, 200, str(n))
+    got = read_pdf("deck.pdf", bytes(pdf.output()))
+    for title in titles:
+        assert title in got.extracted.text
+    assert sorted(got.furniture) == [str(n) for n in range(1, len(titles) + 1)]

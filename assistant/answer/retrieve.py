@@ -103,8 +103,12 @@ class Retriever:
             return []
         # Queried directly (ids and distances only): parsing every node back, as the
         # llama-index store does, costs time on the hot path for nothing we use.
+        where = filters.chroma_where() if filters else None
+        scope = self.index.where  # who may see what: restricted passages never become candidates
+        if scope:
+            where = scope if where is None else {"$and": [scope, where]}
         res = self.index.collection.query(query_embeddings=[vector], n_results=min(k or self.dense_k, n),
-                                          where=filters.chroma_where() if filters else None, include=["distances"])
+                                          where=where, include=["distances"])
         return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
 
     def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:

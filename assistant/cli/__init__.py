@@ -13,7 +13,7 @@ import sys
 import click
 
 from ..core.errors import AssistantError
-from . import ask, documents, library, views
+from . import ask, documents, library, questions, views
 from .common import EXIT_ERROR
 
 
@@ -31,7 +31,8 @@ def cli() -> None:
 
 
 for command in (library.ingest, ask.ask, ask.chat, ask.eval_, library.docs, library.text, library.check, library.settings_,
-                views.commitments, views.figures, documents.add, documents.remove, documents.catalog):
+                views.commitments, views.figures, documents.add, documents.remove, documents.catalog, documents.audit,
+                questions.questions):
     cli.add_command(command)
 
 

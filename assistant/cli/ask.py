@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import AssistantError
-from .common import Bar, common, make_filters, open_library, print_answer
+from .common import Bar, as_option, common, make_filters, open_library, print_answer, viewer_for
 
 
 @click.command()
@@ -20,9 +20,17 @@ from .common import Bar, common, make_filters, open_library, print_answer
 @click.option("--source", multiple=True, help="Only cite this document (file name in the corpus); repeatable.")
 @click.option("--organisation", multiple=True, help="Only cite documents from this organisation; repeatable.")
 @click.option("--year", multiple=True, type=int, help="Only cite documents published in this year; repeatable.")
+@as_option
+@click.option("--record", is_flag=True, help="Write the questions and answers to the question log "
+                                             "(ASSISTANT_QUESTION_LOG; off by default here, so evaluations do not "
+                                             "fill it).")
 def ask(corpus: Path | None, index: Path | None, questions: tuple[str, ...], as_json: bool, chat: bool,
-        source: tuple[str, ...], organisation: tuple[str, ...], year: tuple[int, ...]) -> None:
+        source: tuple[str, ...], organisation: tuple[str, ...], year: tuple[int, ...], as_: str | None,
+        record: bool) -> None:
     """Answer questions with cited passages.
+
+    Runs as the local user, an editor, who sees every report; --as EMAIL answers exactly as that
+    person would see the library (only the reports open to them count).
 
     \b
     Examples:
@@ -30,12 +38,14 @@ def ask(corpus: Path | None, index: Path | None, questions: tuple[str, ...], as_
       assistant ask --json "How many contacts per day does the MASH team receive?"
       assistant ask --chat "How did Kinship Care numbers change?" "And in external residential care?"
       assistant ask --organisation "Dorset County Council" "What does an in-house foster parent cost?"
+      assistant ask --as reader@council.gov.uk "What does an in-house foster parent cost?"
     """
     bot = open_library(corpus, index)
     filters = make_filters(source, organisation, year)
-    conversation = bot.conversation(filters)
+    viewer = viewer_for(as_, bot.settings)
     for i, q in enumerate(questions):
-        answer = conversation.ask(q) if chat else bot.ask(q, filters)
+        conversation = conversation if chat and i else bot.conversation(filters, viewer, record=record)
+        answer = conversation.ask(q)
         if as_json:
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -64,7 +74,7 @@ def chat(corpus: Path | None, index: Path | None, source: tuple[str, ...], organ
       > And in external residential care?
     """
     bot = open_library(corpus, index)
-    conversation = bot.conversation(make_filters(source, organisation, year))
+    conversation = bot.conversation(make_filters(source, organisation, year), viewer_for(None, bot.settings))
     click.echo("Loading the index and model…", err=True)
     bot.warm()
     click.echo("Ask about the reports. /new starts a new conversation, /quit leaves.", err=True)

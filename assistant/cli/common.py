@@ -15,6 +15,7 @@ import click
 if TYPE_CHECKING:  # the library loads inside each command, so `--help` stays quick
     from ..answer.retrieve import Filters
     from ..api import Assistant
+    from ..core.identity import Viewer
     from ..core.settings import Settings
     from ..core.types import Answer
 
@@ -38,22 +39,47 @@ def common(f: Any) -> Any:
     return f
 
 
+def as_option(f: Any) -> Any:
+    """Add --as EMAIL: answer as that person would see the library (see `viewer_for`)."""
+    return click.option("--as", "as_", metavar="EMAIL", default=None,
+                        help="Answer as this person would see it: a signed-in address (a reader, or an editor "
+                             "when in ASSISTANT_EDITORS; groups from ASSISTANT_GROUPS), or `anonymous` for a "
+                             "visitor who has not signed in. Default: the local user, an editor, who sees "
+                             "every report.")(f)
+
+
+def viewer_for(as_: str | None, settings: "Settings") -> "Viewer":
+    """The Viewer of --as: the local user (an editor) when not given."""
+    from ..core.identity import Viewer, claimed_email
+
+    if as_ is None:
+        return Viewer.local("cli")
+    if as_.strip().lower() == "anonymous":
+        return Viewer(id=Viewer.anonymous().id, role="reader", via="cli")
+    if claimed_email({"email": as_}) is None:
+        raise click.BadParameter(f"“{as_}” is not an e-mail address (or `anonymous`).", param_hint="--as")
+    viewer = Viewer.from_claims({"email": as_}, settings.editors)
+    return Viewer(id=viewer.id, role=viewer.role, name=viewer.name, via="cli")
+
+
 class Bar:
-    """A one-line progress bar on stderr; plain lines when stderr is not a terminal."""
+    """A one-line progress bar on stderr: the stage, done of total, and the note (rate, time left);
+    plain lines when stderr is not a terminal (one per stage and per tenth of the way)."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self.last = ""
+        self.last = ("", -1)
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int, note: str = "") -> None:
         width = 30
         filled = int(width * done / total) if total else width
-        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        line = f"{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {note or f'{done}/{total}'}"
+        tenth = 10 * done // total if total else 10
         if self.tty:
-            click.echo("\r" + line, nl=done >= total, err=True)
-        elif done >= total or stage != self.last:
+            click.echo("\r" + line.ljust(100), nl=done >= total, err=True)
+        elif (stage, tenth) != self.last:
             click.echo(line, err=True)
-        self.last = stage
+        self.last = (stage, tenth)
 
 
 def open_library(corpus: Path | None, index: Path | None) -> "Assistant":

@@ -1,7 +1,10 @@
-"""`assistant add`, `assistant remove` and `assistant catalog`: change the reports, then update the index.
+"""`assistant add`, `assistant remove` and `assistant catalog`: change the reports, then update the index;
+`assistant audit`: every change made, by whom, and how it ended.
 
-Each command changes the corpus folder through assistant.ingest.library and runs the same
-incremental ingest as `assistant ingest`.
+Each command changes the corpus folder through the API (`Assistant.add_documents`, …), as the
+local user (`local:<os user>`, an editor), so the change is recorded in the audit log, and runs
+the same incremental ingest as `assistant ingest`. With ASSISTANT_READ_ONLY=1 they refuse before
+reading anything.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from ..core.errors import AssistantError
 from .common import EXIT_ERROR, Bar, common, settings_from
 
 
-def _assistant(corpus: Path | None, index: Path | None) -> tuple[Any, Bar]:
+def _assistant(corpus: Path | None, index: Path | None, change: str | None = None) -> tuple[Any, Any, Bar]:
+    """(the Assistant, the local user, a progress bar); with `change` ("add reports", …), ReadOnlyLibrary
+    first when the library is read-only."""
     from ..api import Assistant
+    from ..core.identity import Viewer, check_can_change
 
-    return Assistant(settings_from(corpus, index)), Bar()
+    bot, viewer = Assistant(settings_from(corpus, index)), Viewer.local("cli")
+    if change:
+        check_can_change(viewer, bot.settings.read_only, change)
+    return bot, viewer, Bar()
 
 
 def _fail(message: str) -> None:
@@ -51,7 +60,7 @@ def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replac
     from ..ingest import files as stored
     from ..ingest import library
 
-    bot, bar = _assistant(corpus, index)
+    bot, viewer, bar = _assistant(corpus, index, "add reports")
     inputs = []
     failed = False
     for path in files:
@@ -64,7 +73,7 @@ def add(corpus: Path | None, index: Path | None, files: tuple[Path, ...], replac
         except OSError as exc:
             click.echo(f"{path} was not added: {exc.strerror or exc}.", err=True)
             failed = True
-    result = (library.add_documents(bot, inputs, replace=replace, progress=bar, force=force) if inputs
+    result = (bot.add_documents(inputs, viewer, replace=replace, progress=bar, force=force) if inputs
               else library.AddResult())
     for name in result.added:
         click.echo(f"Added {name}")
@@ -100,9 +109,8 @@ def remove(corpus: Path | None, index: Path | None, sources: tuple[str, ...], ye
       assistant remove --yes old-draft.pdf
     """
     from ..ingest import files as stored
-    from ..ingest import library
 
-    bot, bar = _assistant(corpus, index)
+    bot, viewer, bar = _assistant(corpus, index, "remove reports")
     for source in sources:
         try:
             stored.document_path(bot.settings.corpus, source)
@@ -113,7 +121,7 @@ def remove(corpus: Path | None, index: Path | None, sources: tuple[str, ...], ye
                       err=True)
     for source in sources:
         try:
-            report = library.remove_and_reindex(bot, source, progress=bar)
+            report = bot.remove_document(source, viewer, progress=bar)
         except AssistantError as exc:
             _fail(str(exc))
         click.echo(f"Removed {source}; {report.total_passages} passages remain in the index.")
@@ -127,25 +135,30 @@ def remove(corpus: Path | None, index: Path | None, sources: tuple[str, ...], ye
 @click.option("--published", default=None, help="Publication date as YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--kind", default=None, help="What sort of document it is, e.g. \"committee report\".")
 @click.option("--reference", default=None, help="The report's reference number, e.g. \"170-2021\".")
+@click.option("--visibility", default=None, metavar="WHO",
+              help="Who may see it: public (the default), signed-in, editors, or group:NAME (a group of "
+                   "ASSISTANT_GROUPS). Changes the index's metadata at once; nothing is re-embedded.")
 def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str | None) -> None:
-    """Show or set a report's details in catalog.toml (title, organisation, date, kind, reference).
+    """Show or set a report's details in catalog.toml (title, organisation, date, kind, reference,
+    visibility).
 
     With no options, prints the stored details. An option given as "" removes that field, so
     the detail is read from the report's text again. Other entries are kept; the index is
-    updated so answers cite the new details.
+    updated so answers cite the new details. --visibility decides who may see the report at all:
+    readers' answers, lists and exports then behave as if a report hidden from them did not exist.
 
     \b
     Examples:
       assistant catalog annual-report-2024.pdf --title "Annual Report 2024" --published 2024-06
       assistant catalog annual-report-2024.pdf --organisation "Dundee City Council"
+      assistant catalog exempt-item-7.pdf --visibility editors
       assistant catalog annual-report-2024.pdf
     """
     from ..ingest import catalog as details
     from ..ingest import files as stored
-    from ..ingest import library
 
-    bot, bar = _assistant(corpus, index)
     given = {k: v for k, v in fields.items() if v is not None}
+    bot, viewer, bar = _assistant(corpus, index, "edit catalog details" if given else None)
     try:
         if not given:
             stored.document_path(bot.settings.corpus, source)
@@ -156,7 +169,13 @@ def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str 
                 if key in entry:
                     click.echo(f"{key}: {entry[key]}")
             return
-        entry, report = library.edit_details(bot, source, given, progress=bar)
+        who = given.pop("visibility", None)
+        if who is not None:
+            before, after = bot.set_visibility(source, who or "public", viewer)
+            click.echo(f"{source} is seen by: {after}" + (" (unchanged)." if before == after else f" (was {before})."))
+            if not given:
+                return
+        entry, report = bot.edit_details(source, given, viewer, progress=bar)
     except AssistantError as exc:
         _fail(str(exc))
     if report is None:
@@ -164,3 +183,42 @@ def catalog(corpus: Path | None, index: Path | None, source: str, **fields: str 
         return
     click.echo(f"Saved details for {source}: " + "; ".join(f"{k}: {v}" for k, v in entry.items()))
     click.echo(report.summary().splitlines()[0])
+
+
+@click.command(name="audit")
+@common
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="Show only the newest N changes.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (every column, full hashes).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per change, one per line.")
+def audit(corpus: Path | None, index: Path | None, limit: int | None, as_csv: bool, as_json: bool) -> None:
+    """Every change to the library, newest first: when, who, what (file, content hash before and after)
+    and the outcome. Changes made in the app show the signed-in e-mail; the CLI's show local:<user>.
+
+    \b
+    Example:
+      assistant audit
+      assistant audit -n 20
+      assistant audit --csv > changes.csv
+    """
+    import json
+    from dataclasses import asdict
+
+    bot, viewer, _ = _assistant(corpus, index)
+    if as_csv:
+        click.echo(bot.audit_csv(viewer), nl=False)
+        return
+    entries = bot.audit_entries(viewer, limit)
+    if as_json:
+        for e in entries:
+            click.echo(json.dumps(asdict(e), ensure_ascii=False))
+        return
+    if not entries:
+        click.echo(f"No changes recorded yet (the log is {bot.settings.index / 'audit.sqlite'}).")
+        return
+    for e in entries:
+        hashes = f"{(e.hash_before or '-')[:12]} -> {(e.hash_after or '-')[:12]}"
+        click.echo(f"{e.at.replace('T', ' ').replace('+00:00', 'Z')}  {e.outcome:<11} {e.action:<8} {e.source}  "
+                   f"by {e.actor} ({e.via})  {hashes}")
+        for extra in (e.detail, e.message):
+            if extra:
+                click.echo(f"{'':<22}{extra}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_ERROR, Bar, common, open_library, settings_from
+from .common import EXIT_ERROR, Bar, as_option, common, open_library, settings_from, viewer_for
 
 
 @click.command()
@@ -29,19 +29,25 @@ def ingest(corpus: Path | None, index: Path | None) -> None:
 @click.command()
 @common
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
+@as_option
+def docs(corpus: Path | None, index: Path | None, as_json: bool, as_: str | None) -> None:
     """List the indexed documents: title, organisation, place, date and passage count, and where each was read.
 
     Details the catalog does not give are read from the report itself; the last line of each
     report says from where (its letterhead, date line, first heading…), so a wrong one can be
     corrected with `assistant catalog FILE --organisation "…"` (or --title, --published, --place).
+    Each report also says who may see it (`assistant catalog FILE --visibility …` changes it).
 
     \b
     Example:
       assistant docs
       assistant docs --json
+      assistant docs --as reader@council.gov.uk
     """
-    rows = sorted(open_library(corpus, index).documents(), key=lambda d: (d.published, d.source))
+    from ..core.visibility import describe, level_of
+
+    bot = open_library(corpus, index)
+    rows = sorted(bot.documents(viewer_for(as_, bot.settings)), key=lambda d: (d.published, d.source))
     if as_json:
         click.echo(json.dumps([d.to_dict() for d in rows], ensure_ascii=False))
         return
@@ -49,6 +55,7 @@ def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
         click.echo(f"{d.published or 'no date':<11} {d.passages:>4} passages  {d.source}")
         place = f" ({d.place})" if d.place and d.organisation and d.place not in d.organisation else ""
         click.echo(f"{'':<11} {d.title} — {d.organisation or 'organisation not stated'}{place}")
+        click.echo(f"{'':<11} visibility: {level_of(d.visibility)} ({describe(d.visibility)})")
         read = [f"{key} from {where}" for key, where in d.inferred.items() if where != "catalog"]
         missing = [key for key, value in (("organisation", d.organisation), ("date", d.published)) if not value]
         notes = "; ".join(read + [f"no {key} found" for key in missing])
@@ -59,7 +66,8 @@ def docs(corpus: Path | None, index: Path | None, as_json: bool) -> None:
 @click.command()
 @common
 @click.argument("source")
-def text(corpus: Path | None, index: Path | None, source: str) -> None:
+@as_option
+def text(corpus: Path | None, index: Path | None, source: str, as_: str | None) -> None:
     """Print the text that citations of SOURCE index into (extracted text for PDF, Word and HTML).
 
     Any citation can be checked against it: text[char_start:char_end] is the cited passage.
@@ -71,7 +79,9 @@ def text(corpus: Path | None, index: Path | None, source: str) -> None:
     """
     from ..api import Assistant
 
-    click.echo(Assistant(settings_from(corpus, index)).source_text(source), nl=False)
+    settings = settings_from(corpus, index)
+    viewer = viewer_for(as_, settings) if as_ else None  # the local user reads any file of the corpus folder
+    click.echo(Assistant(settings).source_text(source, viewer), nl=False)
 
 
 @click.command()

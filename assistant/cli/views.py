@@ -15,7 +15,7 @@ import click
 
 from ..core.errors import AssistantError
 from ..views.periods import valid_month
-from .common import common, open_library
+from .common import as_option, common, open_library, viewer_for
 
 
 def _assistant(corpus: Path | None, index: Path | None) -> Any:
@@ -53,9 +53,10 @@ def _short(text: str | None, width: int) -> str:
               metavar="NAME")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of commitments.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@as_option
 def commitments(corpus: Path | None, index: Path | None, text: str | None, lead: str | None,
                 theme: str | None, due_before: str | None, plan: str | None, as_json: bool,
-                as_csv: bool) -> None:
+                as_csv: bool, as_: str | None) -> None:
     """List the plans' commitments: action-table rows, blocks of fields and commitment sentences.
 
     Each commitment gives its plan, theme, action, lead, partners, timescale (as printed, and
@@ -86,13 +87,15 @@ def commitments(corpus: Path | None, index: Path | None, text: str | None, lead:
       assistant commitments --theme Voice --plan 2023-25
       assistant commitments --lead "senior manager" --due-before 2024-07
       assistant commitments --search "kinship" --csv > kinship.csv
+      assistant commitments --as reader@council.gov.uk
     """
     from ..ui.format import commitments_csv
     from ..views.commitments import plans, search_commitments
 
     if as_json and as_csv:
         raise click.UsageError("Choose one output format: --json or --csv, not both.")
-    items = search_commitments(_assistant(corpus, index).commitments(), text=text, lead=lead,
+    bot = _assistant(corpus, index)
+    items = search_commitments(bot.commitments(viewer_for(as_, bot.settings)), text=text, lead=lead,
                                theme=theme, due_before=due_before, plan=plan)
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in items], ensure_ascii=False, indent=1))
@@ -119,7 +122,9 @@ def commitments(corpus: Path | None, index: Path | None, text: str | None, lead:
 @click.option("--search", "text", default=None, help="Only series whose measure matches TEXT, best first.")
 @click.option("--linked", is_flag=True, help="Only series that join figures from more than one report.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of series with their cited values.")
-def figures(corpus: Path | None, index: Path | None, text: str | None, linked: bool, as_json: bool) -> None:
+@as_option
+def figures(corpus: Path | None, index: Path | None, text: str | None, linked: bool, as_json: bool,
+            as_: str | None) -> None:
     """List figure series: a measure's values over time, linked across reports of one place.
 
     Each value is cited: report, period, and the character offsets of the sentence or
@@ -130,10 +135,12 @@ def figures(corpus: Path | None, index: Path | None, text: str | None, linked: b
       assistant figures --search "external residential care"
       assistant figures --linked
       assistant figures --search "positive destinations" --json
+      assistant figures --as anonymous
     """
     from ..views.series import search_series
 
-    all_series = _assistant(corpus, index).figure_series()
+    bot = _assistant(corpus, index)
+    all_series = bot.figure_series(viewer_for(as_, bot.settings))
     items = search_series(all_series, text) if text else all_series
     if linked:
         items = [s for s in items if s.linked]

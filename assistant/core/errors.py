@@ -27,6 +27,9 @@ class UnreadableDocument(AssistantError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.source, self.reason)  # so that a reader process can send it back
+
 
 class IndexMissing(AssistantError):
     """No index has been built in the index folder."""
@@ -86,3 +89,19 @@ class CorpusNotWritable(AssistantError):
 
 class LastDocument(AssistantError):
     """Removing this document would leave the corpus empty (an index needs at least one)."""
+
+
+class NotAllowed(AssistantError):
+    """The person asking may not do this (a reader changing the library, reading feedback or the audit log)."""
+
+
+class ReadOnlyLibrary(AssistantError):
+    """ASSISTANT_READ_ONLY is set: no report can be added, replaced, removed or edited."""
+
+
+class BadVisibility(BadCatalogEntry):
+    """A visibility that is not public, signed-in, editors or group:NAME of a group in ASSISTANT_GROUPS."""
+
+
+class NothingVisible(AssistantError):
+    """None of the library's reports is open to this person."""

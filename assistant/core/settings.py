@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import BadSetting
+from .identity import parse_editors
+from .visibility import parse_groups
 
 
 def _default_model_path() -> str:
@@ -131,6 +133,21 @@ class Linking(BaseModel):
                                                       "(a header row lost above a page break).")
 
 
+class Ingest(BaseModel):
+    """How an archive streams through the ingest: read in worker processes, embedded and committed in batches."""
+
+    workers: int = Field(1, ge=0, description="Processes that read (extract) files beside the embedding; 0 reads them "
+                                              "in the ingesting process, without a time limit.")
+    file_timeout: float = Field(120.0, gt=0, description="Seconds one file may take to read in a worker before it is "
+                                                         "skipped and reported as too slow to read.")
+    read_ahead: int = Field(8, ge=1, description="Documents read ahead of the embedding (per worker): enough to keep "
+                                                 "the model busy, few enough to bound memory.")
+    batch_chars: int = Field(400_000, ge=1, description="Characters of text embedded and committed together: an "
+                                                        "interrupted ingest resumes after the last committed batch, "
+                                                        "and memory holds one batch.")
+    batch_documents: int = Field(200, ge=1, description="Most documents in one committed batch.")
+
+
 class Settings(BaseSettings):
     """Plan Assistant settings. Every field can be set as `ASSISTANT_<NAME>` in the environment, and a field
     of a group as `ASSISTANT_<GROUP>__<NAME>` (ASSISTANT_SELECTION__MAX_CITATIONS=4)."""
@@ -157,11 +174,41 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about "
                                                     "this size.")
+    editors: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="E-mail addresses of the editors, separated by commas: once signed in to the app, they can "
+        "add, replace and remove reports, edit catalog details, read feedback and the audit log. Case and spaces do not "
+        "matter. Everyone else who signs in is a reader. Without sign-in ([auth] in .streamlit/secrets.toml) the app's "
+        "one local user is an editor, as is whoever runs `assistant` on the machine.")
+    require_login: bool = Field(False, description="1: even reading needs a sign-in; the app shows only the sign-in "
+                                                   "button until then (needs [auth] in .streamlit/secrets.toml).")
+    read_only: bool = Field(False, description="1: nobody can change the library: the app shows no upload, remove or "
+                                               "edit control, and `assistant add/remove/catalog` refuse.")
+    groups: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict, description="Groups of readers, as JSON: {\"finance\": [\"a@council.gov.uk\"]}. A "
+        "report marked `group:finance` (catalog.toml, `assistant catalog FILE --visibility group:finance`, the Manage "
+        "reports page) is seen only by the group's signed-in members and the editors.")
+    question_log: Literal["off", "anonymous", "named"] = Field(
+        "anonymous", description="What the app records of each question asked (index/questions.sqlite): 'off' "
+        "nothing; 'anonymous' the question, answer, citations and timing, not who asked; 'named' also the "
+        "signed-in e-mail. `assistant ask` records only with --record.")
+    question_log_days: int = Field(90, ge=1, description="Days a recorded question is kept; older ones are deleted "
+                                                         "when the app or `assistant questions` starts.")
     retrieval: Retrieval = Field(default_factory=Retrieval, description="How candidate passages are found.")
     relevance: Relevance = Field(default_factory=Relevance, description="How a candidate's relevance is scored.")
     abstention: Abstention = Field(default_factory=Abstention, description="When the answerer declines.")
     selection: Selection = Field(default_factory=Selection, description="What an answer cites and quotes.")
     linking: Linking = Field(default_factory=Linking, description="How figures are linked into series.")
+    ingest: Ingest = Field(default_factory=Ingest, description="How files stream through the ingest.")
+
+    @field_validator("editors", mode="before")
+    @classmethod
+    def _editors(cls, value: Any) -> tuple[str, ...]:
+        return parse_editors(value)
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _groups(cls, value: Any) -> dict[str, tuple[str, ...]]:
+        return parse_groups(value)
 
     @field_validator("corpus", "index", mode="after")
     @classmethod

@@ -7,12 +7,15 @@ span of a source (a passage, a commitment, a figure value).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
-# A long job reports (stage, done, total) as it goes: "Embedding passages", 640, 1204.
-Progress = Callable[[str, int, int], None]
+class Progress(Protocol):
+    """How a long job reports as it goes: (stage, done, total[, note]): "Embedding passages", 640, 1204,
+    "95 passages/s, about 3 min left". The note is "" when there is nothing to add."""
+
+    def __call__(self, stage: str, done: int, total: int, note: str = "", /) -> None: ...
 
 
 def year_of(published: str | None) -> int | None:
@@ -107,6 +110,9 @@ class DocumentRecord:
     catalog_entry: str = ""  # hash of the document's catalog.toml entry: an edit re-indexes it
     passage_ids: list[str] = field(default_factory=list)
     passages: int = 0
+    # Who may see it (core/visibility.py), as written to its passages in the vector store; "" until written
+    # (an index built before visibility existed), which readers take for public.
+    visibility: str = ""
 
     @property
     def year(self) -> int | None:

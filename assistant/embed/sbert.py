@@ -1,4 +1,8 @@
-"""The PyTorch runtime: the SentenceTransformer model, loaded once per process, batched encoding."""
+"""The PyTorch runtime: the SentenceTransformer model, loaded once per process, batched encoding.
+
+A question is encoded by the same fp32 network in numpy (`numpy_bert`), which gives the same vector
+without importing torch (seconds); PyTorch encodes passages, and questions of a model numpy cannot run.
+"""
 
 from __future__ import annotations
 
@@ -86,4 +90,9 @@ class SentenceEmbedder:
         return out
 
     def encode_query(self, text: str) -> list[float]:
+        from .numpy_bert import load_query_model
+
+        fast = load_query_model(self.model_path)
+        if fast is not None:
+            return fast.encode(text).tolist()
         return _encode(self.model, [text], 1, 1)[0].tolist()

@@ -18,7 +18,7 @@ from ..core.settings import library_path
 from .corpus import CATALOG
 from .files import document_path, write_atomic
 
-CATALOG_FIELDS = ("title", "organisation", "place", "published", "kind", "reference")
+CATALOG_FIELDS = ("title", "organisation", "place", "published", "kind", "reference", "visibility")
 
 
 MAX_FIELD_CHARS = 300

@@ -52,8 +52,13 @@ class AddResult:
     # stored name -> (the report it duplicates, the bytes, kept for an explicit "add anyway").
     duplicates: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)  # one message per file not added (name and reason)
+    reasons: dict[str, str] = field(default_factory=dict)  # the same messages by file name (stored name when known)
     summary: str = ""  # the ingest's summary, when it ran
     error: str | None = None  # the ingest failed: nothing was added (every file was put back as it was)
+
+    def reject(self, name: str, message: str) -> None:
+        self.rejected.append(message)
+        self.reasons.setdefault(name, message)
 
 
 def content_owners(bot: Library) -> dict[str, str]:
@@ -84,6 +89,7 @@ def _save_all(bot: Library, corpus: Path, files: Iterable[tuple[str, bytes]], re
     saved: dict[str, bytes | None] = {}
     owners: dict[str, str] | None = None
     for name, data in files:
+        safe = name
         try:
             safe = sanitise_filename(name)
             if safe in saved:
@@ -103,13 +109,13 @@ def _save_all(bot: Library, corpus: Path, files: Iterable[tuple[str, bytes]], re
             result.conflicts[exc.name] = bytes(data)
             continue
         except UnreadableDocument as exc:
-            result.rejected.append(f"{exc.source} was not added: {_reason(exc.reason)}.")
+            result.reject(safe, f"{exc.source} was not added: {_reason(exc.reason)}.")
             continue
         except AssistantError as exc:
-            result.rejected.append(str(exc))
+            result.reject(safe, str(exc))
             continue
         except OSError as exc:
-            result.rejected.append(f"{name} was not added: {exc.strerror or exc}.")
+            result.reject(safe, f"{name} was not added: {exc.strerror or exc}.")
             continue
         saved[safe] = previous
     return saved
@@ -152,8 +158,8 @@ def add_documents(bot: Library, files: Iterable[tuple[str, bytes]], replace: boo
         if source in problems:
             undo(source)
             kept = "; the existing file of that name was kept" if previous is not None else ""
-            result.rejected.append(f"{source} was not added because it could not be read: "
-                                   f"{_reason(problems[source])}{kept}.")
+            result.reject(source, f"{source} was not added because it could not be read: "
+                                  f"{_reason(problems[source])}{kept}.")
         else:
             (result.replaced if previous is not None else result.added).append(source)
     return result

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
-from ..core.types import Document, Passage, Progress
+from ..core.types import Document, Passage
 from ..store.chroma import batched_vector_store, chroma_client, chroma_collection
 from ..store.paths import INDEX_VERSION, IndexPaths
 from .corpus import file_hash
@@ -48,8 +50,9 @@ def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
     }
 
 
-def node_parser(max_chars: int) -> Any:
-    """The structure-aware splitter as a llama-index node parser (a pipeline transformation)."""
+def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
+    """The structure-aware splitter as a llama-index node parser (a pipeline transformation); its seconds
+    add up in timings["split"] when given."""
     from llama_index.core.node_parser import NodeParser
     from llama_index.core.schema import NodeRelationship, TextNode
 
@@ -57,6 +60,7 @@ def node_parser(max_chars: int) -> Any:
         max_chars: int = 420
 
         def _parse_nodes(self, nodes, show_progress=False, **kwargs):  # type: ignore[override]
+            t0 = time.perf_counter()
             out = []
             for doc in nodes:
                 meta = doc.metadata
@@ -66,8 +70,6 @@ def node_parser(max_chars: int) -> Any:
                 pages = json.loads(meta.get("pages") or "[]")
                 for p in split_document(doc.text, document.source, self.max_chars):
                     if pages:
-                        import bisect
-
                         p.page = bisect.bisect_right(pages, p.char_start)
                     node = TextNode(
                         id_=p.id, text=p.text, start_char_idx=p.char_start, end_char_idx=p.char_end,
@@ -78,6 +80,8 @@ def node_parser(max_chars: int) -> Any:
                     node.excluded_llm_metadata_keys = list(node.metadata)
                     node.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
                     out.append(node)
+            if timings is not None:
+                timings["split"] = timings.get("split", 0.0) + time.perf_counter() - t0
             return out
 
         def _postprocess_parsed_nodes(self, nodes, parent_doc_map):  # type: ignore[override]
@@ -86,40 +90,36 @@ def node_parser(max_chars: int) -> Any:
     return StructureNodeParser(max_chars=max_chars, include_prev_next_rel=False)
 
 
-def run_pipeline(settings: Settings, paths: IndexPaths, docs: list[Document], removed: list[str],
-                 progress: Progress | None, embedder: Any) -> tuple[dict[str, list[str]], float]:
-    """Embed and store new/changed documents through llama-index; drop removed ones.
+class BatchEmbedder:
+    """The llama-index ingestion pipeline (splitter, then model, into Chroma), run one batch of documents at a time.
 
-    Returns the passage ids of each document embedded, and the seconds the pipeline took.
+    `timings` adds up the seconds spent splitting, embedding and writing to Chroma over all batches.
     """
-    from llama_index.core import Document as LlamaDocument
-    from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
-    from llama_index.core.storage.docstore import SimpleDocumentStore
 
-    from ..embed import make_embedder
-    from ..embed.llama import llama_embedding
+    def __init__(self, settings: Settings, paths: IndexPaths, embedder: Any,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        from ..embed.llama import llama_embedding
 
-    client = chroma_client(settings, paths)
-    collection = chroma_collection(client, settings.collection)
-    vector_store = batched_vector_store(collection, int(client.get_max_batch_size()))
-    docstore = SimpleDocumentStore.from_persist_path(str(paths.docstore)) if paths.docstore.exists() else SimpleDocumentStore()
-    # Clear every document about to be (re)indexed as well as the removed ones. After a crash
-    # the store may hold part of a document that the manifest does not know about; starting
-    # each document from nothing makes a repeated ingest exact (no duplicates, no stale passages).
-    for source in [*removed, *(d.source for d in docs)]:
-        vector_store.delete(source)
-        docstore.delete_ref_doc(source, raise_error=False)
-        docstore.delete_document(source, raise_error=False)
+        client = chroma_client(settings, paths)
+        self.collection = chroma_collection(client, settings.collection)
+        self.timings = {"split": 0.0, "embed": 0.0, "write": 0.0}
+        self.vector_store = batched_vector_store(self.collection, int(client.get_max_batch_size()), self.timings)
+        self.parser = node_parser(settings.max_passage_chars, self.timings)
+        self.embedding = llama_embedding(embedder, progress)
 
-    embed_seconds = 0.0
-    nodes_by_doc: dict[str, list[str]] = {d.source: [] for d in docs}
-    if docs:
-        embedder = embedder or make_embedder(settings)
+    def delete(self, sources: list[str]) -> None:
+        """Drop every vector of these documents. After a crash the store may hold part of a document that
+        no record knows of; starting each document from nothing makes a repeated ingest exact."""
+        for source in sources:
+            self.vector_store.delete(source)
 
-        def embed_progress(done: int, total: int) -> None:
-            if progress:
-                progress("Embedding passages", done, total)
+    def run(self, docs: list[Document]) -> dict[str, list[Any]]:
+        """Embed and store `docs` (replacing any earlier vectors of theirs); their nodes, per document,
+        in the order the splitter made them (without their vectors)."""
+        from llama_index.core import Document as LlamaDocument
+        from llama_index.core.ingestion import IngestionPipeline
 
+        self.delete([d.source for d in docs])
         llama_docs = [
             LlamaDocument(id_=d.source, text=d.text,
                           metadata={"source": d.source, "title": d.title, "organisation": d.organisation or "",
@@ -127,16 +127,15 @@ def run_pipeline(settings: Settings, paths: IndexPaths, docs: list[Document], re
                           excluded_embed_metadata_keys=["pages"])
             for d in docs
         ]
-        parser = node_parser(settings.max_passage_chars)
-        embedding = llama_embedding(embedder, embed_progress)
-        pipeline = IngestionPipeline(
-            transformations=[parser, embedding], docstore=docstore, vector_store=vector_store,
-            docstore_strategy=DocstoreStrategy.UPSERTS, disable_cache=True,
-        )
+        pipeline = IngestionPipeline(transformations=[self.parser, self.embedding], vector_store=self.vector_store,
+                                     disable_cache=True)
         t0 = time.perf_counter()
-        nodes = pipeline.run(documents=llama_docs, store_doc_text=False)
-        embed_seconds = time.perf_counter() - t0
+        split, write = self.timings["split"], self.timings["write"]
+        nodes = pipeline.run(documents=llama_docs)
+        spent = time.perf_counter() - t0
+        self.timings["embed"] += spent - (self.timings["split"] - split) - (self.timings["write"] - write)
+        out: dict[str, list[Any]] = {d.source: [] for d in docs}
         for n in nodes:
-            nodes_by_doc[n.metadata["source"]].append(n.node_id)
-    docstore.persist(str(paths.docstore))
-    return nodes_by_doc, embed_seconds
+            n.embedding = None  # the vectors are in Chroma now; the batch need not keep them
+            out[n.metadata["source"]].append(n)
+        return out

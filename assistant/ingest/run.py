@@ -1,22 +1,26 @@
-"""Ingest: bring the index in line with the corpus folder, incrementally.
-
-Three steps, each its own function:
+"""Ingest: bring the index in line with the corpus folder, incrementally, in committed batches.
 
 1. `plan_changes` (pure): from the folder's file sizes, times and catalog entries and the
-   manifest's records, which files are unchanged, which must be read, which were removed;
-2. read the files to read: a file whose content hash is unchanged stays as it was, the
-   others become `Document`s (unreadable files are reported, their last good version kept);
-3. `run_pipeline` embeds the new and changed documents into Chroma, then the keyword index,
-   the views (commitments, figures) and, last, the manifest are written.
+   records of the manifest (and of the journal of an interrupted ingest), which files are
+   unchanged, which must be read, which were removed;
+2. the files to read are read in worker processes (ingest/workers.py), in order, while the
+   documents already read are embedded: a file whose content hash is unchanged stays as it
+   was; unreadable files are reported (their last good version kept);
+3. documents go through the llama-index pipeline into Chroma in batches (ingest/batches.py),
+   each batch committed with its keyword segments and views and recorded in the journal;
+4. the keyword index is put together from the segments, the figure series linked across all
+   documents' figures, and, last, the manifest is written and the journal deleted.
 
 Layout of the index folder:
 
     manifest.json   documents with their content hashes, glossary, passage ids (written last)
     chroma/         Chroma PersistentClient: one vector per passage, cosine space
-    docstore.json   llama-index docstore: document hashes, for the pipeline's upserts
-    bm25-<stamp>/   llama-index BM25 retriever (bm25s), rebuilt from the vector store's nodes,
-                    with its row tables and the views; the manifest names the current one
+    segments/       per document: its passages' BM25 tokens and corpus entries (store/segments.py)
+    views/          per document: its commitments and figure values
+    bm25-<stamp>/   llama-index BM25 retriever (bm25s) put together from the segments, with its
+                    row tables and the views; the manifest names the current one
     texts/          extracted text of PDF/Word/HTML sources, which their citations index into
+    ingest-journal.jsonl   the documents an unfinished ingest has committed (store/journal.py)
     .lock           held by the one process that may write
 
 Passage ids are content hashes, so re-adding a passage after a crash cannot duplicate it.
@@ -27,24 +31,32 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import AssistantError, EmptyCorpus, UnreadableDocument
 from ..core.settings import Settings, shown_path
-from ..core.types import Document, DocumentRecord, Passage, Progress
+from ..core.types import DocumentRecord, Progress
+from ..embed import make_embedder
 from ..store.check import CheckReport, compare
 from ..store.chroma import chroma_client, chroma_collection
-from ..store.keyword import prune_bm25, rebuild_bm25
+from ..store.journal import JOURNAL, Journal, read_journal
+from ..store.keyword import build_bm25, prune_bm25
 from ..store.manifest import no_manifest, read_manifest, write_manifest
 from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
-from ..store.texts import cache_text
-from ..views.cache import write_views
-from .corpus import corpus_files, file_hash, load_document, read_catalog, source_name
-from .glossary import find_acronyms
-from .pipeline import pipeline_signature, run_pipeline
+from ..store.segments import (Segment, prune_segments, read_segment, segment_from_store, segment_key,
+                              segment_passages, write_segment)
+from ..views.cache import (DocumentViews, assemble_views, document_views, prune_views, read_document_views,
+                           write_document_views, write_views)
+from .batches import Batches, FileState, views_folder
+from .corpus import corpus_files, file_hash, read_catalog, source_name
+from .pipeline import pipeline_signature
 from .readers import TEXT_SUFFIXES
+from .visibility import FIELD as VISIBILITY_FIELD
+from .visibility import prepare_audiences, sync_visibility
+from .workers import ReadTask, read_files
 
 
 @dataclass
@@ -59,10 +71,12 @@ class IngestReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     rebuilt: bool = False
+    resumed: int = 0  # documents an interrupted ingest had committed, kept rather than embedded again
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, split, embed, write, …)
 
     @property
     def nothing_changed(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.rebuilt)
+        return not (self.added or self.changed or self.removed or self.rebuilt or self.resumed)
 
     def summary(self) -> str:
         if self.nothing_changed:
@@ -72,21 +86,13 @@ class IngestReport:
                     f"{len(self.unchanged)} unchanged documents; embedded {self.passages_embedded} passages "
                     f"in {self.seconds:.1f} s ({self.total_passages} passages in the index).")
         lines = [head]
+        if self.resumed:
+            lines.append(f"Resumed an interrupted ingest: {self.resumed} documents it had committed were kept.")
         lines += [f"Skipped {p.source}: {p.reason}" for p in self.problems]
         return "\n".join(lines)
 
 
 # --- 1. what changed (pure) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the folder says about one file without reading it."""
-
-    source: str
-    size: int
-    mtime_ns: int
-    catalog_entry: str  # hash of its catalog.toml entry
 
 
 @dataclass
@@ -111,59 +117,94 @@ def plan_changes(files: list[FileState], indexed: dict[str, DocumentRecord]) -> 
     return plan
 
 
-# --- 2. reading ------------------------------------------------------------------------------------
+# --- 2. reading and embedding, in batches ------------------------------------------------------------
 
 
 def _entry_signature(catalog: dict[str, dict[str, str]], source: str) -> str:
-    return file_hash(json.dumps(catalog.get(source, {}), sort_keys=True).encode())[:16]
+    # Visibility is not part of it: changing who may see a report rewrites metadata, never re-embeds.
+    entry = {k: v for k, v in catalog.get(source, {}).items() if k != VISIBILITY_FIELD}
+    return file_hash(json.dumps(entry, sort_keys=True).encode())[:16]
 
 
-def _read_changes(corpus: Path, files: list[Path], indexed: dict[str, DocumentRecord],
-                  catalog: dict[str, dict[str, str]], report: IngestReport
-                  ) -> tuple[list[Document], dict[str, DocumentRecord]]:
-    """The documents to embed, and the record of every document the index will hold."""
-    by_source = {source_name(corpus, p): p for p in files}
-    states = []
-    for source, path in by_source.items():
-        stat = path.stat()
-        states.append(FileState(source, stat.st_size, stat.st_mtime_ns, _entry_signature(catalog, source)))
-    plan = plan_changes(states, indexed)
-    records = {s: indexed[s] for s in plan.unchanged}
-    report.unchanged += plan.unchanged
-    state_of = {f.source: f for f in states}
-    to_index: list[Document] = []
+def _file_states(corpus: Path, files: list[Path], catalog: dict[str, dict[str, str]]) -> dict[str, tuple[Path, FileState]]:
+    out = {}
+    for path in files:
+        source, stat = source_name(corpus, path), path.stat()
+        out[source] = (path, FileState(source, stat.st_size, stat.st_mtime_ns, _entry_signature(catalog, source)))
+    return out
+
+
+def _stream(settings: Settings, corpus: Path, paths: IndexPaths, states: dict[str, tuple[Path, FileState]],
+            plan: ChangePlan, indexed: dict[str, DocumentRecord], catalog: dict[str, dict[str, str]],
+            batches: Batches, report: IngestReport) -> None:
+    """Read the files to read (in workers) and embed the documents among them, batch by batch."""
+    tasks = []
     for source in plan.to_read:
-        f, old = state_of[source], indexed.get(source)
-        path = by_source[source]
-        try:
-            data = path.read_bytes()
-            if old is not None and old.catalog_entry == f.catalog_entry and old.sha256 == file_hash(data):
-                records[source] = DocumentRecord.from_dict({**old.to_dict(), "size": f.size, "mtime_ns": f.mtime_ns})
-                report.unchanged.append(source)  # touched, not changed
-                continue
-            doc = load_document(corpus, path, catalog, data)
-        except UnreadableDocument as problem:
-            report.problems.append(problem)
+        old, state = indexed.get(source), states[source][1]
+        known = old.sha256 if old is not None and old.catalog_entry == state.catalog_entry else ""
+        tasks.append(ReadTask(source, states[source][0], catalog.get(source, {}), known))
+    waited = time.perf_counter()
+    for result in read_files(corpus, tasks, settings.ingest):
+        batches.timings["wait"] = batches.timings.get("wait", 0.0) + time.perf_counter() - waited
+        source, old, state = result.source, indexed.get(result.source), states[result.source][1]
+        batches.read(result)
+        if result.document is not None:
+            (report.changed if old is not None else report.added).append(source)
+            batches.add(result.document, state)
+        elif result.problem is not None:
+            report.problems.append(result.problem)
             if old is not None:
-                records[source] = old  # keep the last good version searchable rather than lose it
-            continue
-        to_index.append(doc)
-        (report.changed if old is not None else report.added).append(source)
-        records[source] = DocumentRecord(**doc.meta(), sha256=doc.sha256, size=f.size, mtime_ns=f.mtime_ns,
-                                         pages=doc.pages, catalog_entry=f.catalog_entry)
-    report.removed = plan.removed
-    order = {source: i for i, source in enumerate(by_source)}
-    return to_index, dict(sorted(records.items(), key=lambda item: order[item[0]]))
+                batches.records[source] = old  # keep the last good version searchable rather than lose it
+        else:  # touched, not changed
+            batches.records[source] = DocumentRecord.from_dict({**old.to_dict(), "size": state.size,  # type: ignore[union-attr]
+                                                                "mtime_ns": state.mtime_ns})
+            report.unchanged.append(source)
+        waited = time.perf_counter()
+    batches.finish()
 
 
-# --- 3. writing ------------------------------------------------------------------------------------
+# --- 3. the keyword index and views of the whole library -------------------------------------------
 
 
-def write_keyword_index(settings: Settings, paths: IndexPaths) -> tuple[list[Passage], str]:
-    """The keyword index over every stored passage, with the views read from them; returns its folder's name."""
-    passages, folder = rebuild_bm25(settings, paths)
-    write_views(folder, passages, settings.linking)
-    return passages, folder.name
+def _segments(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord]) -> Iterator[Segment]:
+    """Each document's keyword segment, in source order; one that is missing is rebuilt from Chroma."""
+    collection = None
+    for source in sorted(records):
+        key = segment_key(records[source])
+        seg = read_segment(paths, key)
+        if seg is None:
+            if collection is None:
+                collection = chroma_collection(chroma_client(settings, paths), settings.collection)
+            seg = segment_from_store(collection, source)
+            write_segment(paths, key, seg)
+        yield seg
+
+
+def _document_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord]
+                    ) -> Iterator[DocumentViews]:
+    """Each document's commitments and figures, in source order; read again from its segment when missing."""
+    folder = views_folder(paths)
+    for source in sorted(records):
+        key = segment_key(records[source])
+        got = read_document_views(folder, key, settings.linking)
+        if got is None:
+            seg = read_segment(paths, key)
+            got = document_views(segment_passages(seg) if seg else [], settings.linking)
+            write_document_views(folder, key, got, settings.linking)
+        yield got
+
+
+def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord],
+                        timings: dict[str, float] | None = None) -> str:
+    """The keyword index and views of every indexed document, in a new folder; returns its name."""
+    t0 = time.perf_counter()
+    folder = build_bm25(settings, paths, _segments(settings, paths, records))
+    t1 = time.perf_counter()
+    write_views(folder, assemble_views(_document_views(settings, paths, records), settings.linking), settings.linking)
+    if timings is not None:
+        timings["keyword"] = timings.get("keyword", 0.0) + t1 - t0
+        timings["views"] = timings.get("views", 0.0) + time.perf_counter() - t1
+    return folder.name
 
 
 def wipe(settings: Settings, paths: IndexPaths) -> None:
@@ -174,6 +215,9 @@ def wipe(settings: Settings, paths: IndexPaths) -> None:
         if not settings.chroma_url:
             shutil.rmtree(paths.chroma, ignore_errors=True)
     prune_bm25(paths, set())
+    prune_segments(paths, ())
+    shutil.rmtree(views_folder(paths), ignore_errors=True)
+    (paths.root / JOURNAL).unlink(missing_ok=True)
     paths.docstore.unlink(missing_ok=True)
 
 
@@ -194,56 +238,90 @@ def ingest(settings: Settings, progress: Progress | None = None, embedder: Any =
 def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: list[Path],
                    progress: Progress | None, embedder: Any) -> IngestReport:
     report = IngestReport()
+    signature = pipeline_signature(settings)
     manifest = read_manifest(paths)
-    if manifest is not None and manifest.get("pipeline") != pipeline_signature(settings):
+    if manifest is not None and manifest.get("pipeline") != signature:
         manifest = None  # the splitter or model changed since this index was built: every passage may differ
-    if manifest is None and (settings.chroma_url or paths.chroma.exists() or paths.docstore.exists()
-                             or any(paths.root.glob("bm25*"))):
+    journal = read_journal(paths, signature)
+    if manifest is None and not journal and (settings.chroma_url or paths.chroma.exists() or paths.docstore.exists()
+                                             or any(paths.root.glob("bm25*"))):
         # Half-written, outdated or foreign index: start again from the corpus, which holds everything it had.
         report.rebuilt = True
         wipe(settings, paths)
     indexed = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in (manifest or {}).get("documents", {}).items()}
+    glossary: dict[str, list[dict[str, Any]]] = {}
+    for g in (manifest or {}).get("glossary", []):
+        glossary.setdefault(g["source"], []).append(g)
+    for source, entry in journal.items():  # committed by an interrupted ingest: as good as indexed
+        indexed[source] = DocumentRecord.from_dict(entry["record"])
+        glossary[source] = entry.get("glossary", [])
     catalog = read_catalog(corpus)
-    to_index, records = _read_changes(corpus, files, indexed, catalog, report)
+    states = _file_states(corpus, files, catalog)
+    plan = plan_changes([s for _, s in states.values()], indexed)
+    report.unchanged += plan.unchanged
+    report.removed = plan.removed
+    report.resumed = sum(1 for s in plan.unchanged if s in journal)
+    records = {s: indexed[s] for s in plan.unchanged}
+    if not plan.to_read and not plan.removed and manifest is not None and not journal:
+        report.total_passages = sum(r.passages for r in records.values())
+        if sync_visibility(settings, paths, records, catalog):  # catalog.toml edited by hand
+            manifest["documents"] = {s: r.to_dict() for s, r in records.items()}
+            write_manifest(paths, manifest)
+            prepare_audiences(settings, records)
+        return report
+    log = Journal(paths, signature, resume=bool(journal))
+    batches = Batches(settings, paths, log, lambda: embedder or make_embedder(settings), progress, len(plan.to_read),
+                      records, glossary)
+    try:
+        _stream(settings, corpus, paths, states, plan, indexed, catalog, batches, report)
+    except BaseException:
+        log.close(delete=False)
+        raise
     if not records:
+        log.close(delete=True)
         skipped = "; skipped: " + ", ".join(f"{p.source} ({p.reason})" for p in report.problems) if report.problems else ""
         raise EmptyCorpus(f"No readable documents in {corpus} (.txt, .md, .pdf, .docx, .html){skipped}. "
                           "Add reports and run `assistant ingest` again.")
+    batches.remove(plan.removed)
+    records = {s: records[s] for s in states if s in records}  # in the folder's order
+    visibility_changed = sync_visibility(settings, paths, records, catalog)
     if report.nothing_changed and manifest is not None:
+        log.close(delete=True)
+        manifest["documents"] = {s: r.to_dict() for s, r in records.items()}  # refreshed times only
+        write_manifest(paths, manifest)
+        if visibility_changed:
+            prepare_audiences(settings, records)
         report.total_passages = sum(r.passages for r in records.values())
-        if any(records[s] is not indexed.get(s) for s in records):
-            manifest["documents"] = {s: r.to_dict() for s, r in records.items()}  # refreshed times only
-            write_manifest(paths, manifest)
         return report
-
-    passage_ids, report.embed_seconds = run_pipeline(settings, paths, to_index, report.removed, progress, embedder)
-    report.passages_embedded = sum(len(v) for v in passage_ids.values())
-    for source, ids in passage_ids.items():
-        records[source].passage_ids, records[source].passages = ids, len(ids)
-
+    report.passages_embedded = batches.embedded
     if progress:
         progress("Building keyword index", 0, 1)
-    passages, keyword_name = write_keyword_index(settings, paths)
+    keyword_name = write_keyword_index(settings, paths, records, batches.timings)
     if progress:
         progress("Building keyword index", 1, 1)
-    glossary = [g for g in (manifest or {}).get("glossary", []) if g["source"] in records and g["source"] not in passage_ids]
-    for doc in to_index:
-        glossary += [a.to_dict() for a in find_acronyms(doc.text, doc.source)]
-    report.total_passages = len(passages)
+    report.total_passages = sum(r.passages for r in records.values())
+    t0 = time.perf_counter()
     write_manifest(paths, {
         "version": INDEX_VERSION,
         "model": Path(settings.model_path).name,
         "catalog": file_hash(json.dumps(catalog, sort_keys=True).encode()),
-        "pipeline": pipeline_signature(settings),
+        "pipeline": signature,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": {s: r.to_dict() for s, r in records.items()},
-        "glossary": glossary,
+        "glossary": [g for s in records for g in glossary.get(s, [])],
         "problems": [{"source": p.source, "reason": p.reason} for p in report.problems],
         "bm25": keyword_name,
     })
+    log.close(delete=True)
+    prepare_audiences(settings, records)
     prune_bm25(paths, {keyword_name, (manifest or {}).get("bm25", "")})
-    for doc in to_index:
-        cache_text(paths, doc)
+    keys = [segment_key(r) for r in records.values()]
+    prune_segments(paths, keys)
+    prune_views(views_folder(paths), keys)
+    paths.docstore.unlink(missing_ok=True)  # kept by earlier versions; the manifest and journal say the same
+    batches.timings["manifest"] = time.perf_counter() - t0
+    report.stages = batches.timings
+    report.embed_seconds = batches.timings.get("embed", 0.0)
     return report
 
 
@@ -286,7 +364,9 @@ def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], rep
     elif report.bm25_diverges or report.stray_vectors:
         lock = acquire_lock(paths)
         try:
-            _, manifest["bm25"] = write_keyword_index(settings, paths)
+            prune_segments(paths, ())  # the vector store is the reference: every segment is read again from it
+            records = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest["documents"].items()}
+            manifest["bm25"] = write_keyword_index(settings, paths, records)
             write_manifest(paths, manifest)
         finally:
             lock.release()

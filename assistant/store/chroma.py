@@ -36,16 +36,22 @@ def chroma_collection(client: Any, name: str) -> Any:
     return client.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
 
 
-def batched_vector_store(collection: Any, max_batch: int) -> Any:
+def batched_vector_store(collection: Any, max_batch: int, timings: dict[str, float] | None = None) -> Any:
     """llama-index's Chroma store, writing at most `max_batch` vectors at a time: Chroma refuses
-    larger writes (5,461 here), while llama-index assumes 41,665."""
+    larger writes (5,461 here), while llama-index assumes 41,665. The seconds spent writing add
+    up in timings["write"] when given."""
+    import time
+
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     class BatchedChromaVectorStore(ChromaVectorStore):
         def add(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
             ids: list[str] = []
             for start in range(0, len(nodes), max(1, max_batch)):
                 ids += super().add(nodes[start:start + max(1, max_batch)], **kwargs)
+            if timings is not None:
+                timings["write"] = timings.get("write", 0.0) + time.perf_counter() - t0
             return ids
 
     return BatchedChromaVectorStore(chroma_collection=collection)

@@ -21,6 +21,9 @@ ROWS = "rows.json"  # beside the BM25 index: the documents that row_docs.npy num
 ROW_IDS = "row_ids.npy"  # passage id of each BM25 row
 
 
+ROW_ORDER = "row_order.npy"  # the rows in the order of their ids (to find a passage's row without sorting at load)
+
+
 ROW_DOCS = "row_docs.npy"  # document (index into rows.json "sources") of each BM25 row
 
 

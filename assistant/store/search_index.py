@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import IndexCorrupt
 from ..core.settings import Settings
 from ..core.types import DocumentRecord, Passage
+from ..core.visibility import PUBLIC
 from .chroma import chroma_client, chroma_collection, node_to_passage
 from .manifest import no_manifest, read_manifest
-from .paths import DF, ROW_DOCS, ROW_IDS, ROWS, IndexPaths
+from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
+from .segments import segment_key
+
+# What llama-index's BM25Retriever builds the index with (store/keyword.py): its default word
+# pattern and the English Snowball stemmer. A question is tokenised the same way.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+
+class KeywordEngine:
+    """The BM25 index as the answerer searches it: bm25s's engine, with the stemmer and word pattern it
+    was built with. Loading it needs bm25s alone, not llama-index (a second off every cold start)."""
+
+    def __init__(self, engine: Any) -> None:
+        import Stemmer
+
+        self.bm25 = engine
+        self.corpus = engine.corpus
+        self.stemmer = Stemmer.Stemmer("english")
+        self.token_pattern = TOKEN_PATTERN
 
 
 class RowIds(Sequence[str]):
-    """BM25 row -> passage id, and passage id -> row, over a compact array of ids."""
+    """BM25 row -> passage id, and passage id -> row, over a compact array of ids (memory-mapped: a
+    lookup reads a few pages, and loading reads none)."""
 
-    def __init__(self, ids: Any) -> None:
+    def __init__(self, ids: Any, perm: Any = None) -> None:
         import numpy as np
 
         self.ids = ids
-        self.perm = np.argsort(ids, kind="stable")
-        self.sorted = ids[self.perm]
+        self.perm = perm if perm is not None else np.argsort(ids, kind="stable")  # written at ingest; computed for an older index
+        self.sorted = _Sorted(ids, self.perm)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -32,11 +53,25 @@ class RowIds(Sequence[str]):
         return self.ids[row].decode()
 
     def row_of(self, pid: str) -> int | None:
-        import numpy as np
-
         key = pid.encode()
-        i = int(np.searchsorted(self.sorted, key))
-        return int(self.perm[i]) if i < len(self.sorted) and self.sorted[i] == key else None
+        lo, hi = 0, len(self.ids)
+        while lo < hi:  # binary search through the permutation: no sorted copy of the ids is made
+            mid = (lo + hi) // 2
+            if self.sorted[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return int(self.perm[lo]) if lo < len(self.ids) and self.sorted[lo] == key else None
+
+
+class _Sorted:
+    """The ids in sorted order, read through the permutation."""
+
+    def __init__(self, ids: Any, perm: Any) -> None:
+        self.ids, self.perm = ids, perm
+
+    def __getitem__(self, i: int) -> bytes:
+        return bytes(self.ids[int(self.perm[i])])
 
 
 class LazyPassages(Mapping[str, Passage]):
@@ -79,12 +114,12 @@ class SearchIndex:
     """The built index, loaded once: BM25 (memory-mapped), row tables, and the Chroma collection."""
 
     def __init__(self, settings: Settings, manifest: dict, rows: dict, df: dict[str, int], bm25: Any,
-                 collection: Any) -> None:
+                 collection: Any, where: dict | None = None) -> None:
         import numpy as np
 
         self.settings = settings
         self.manifest = manifest
-        self.order = RowIds(rows["ids"])  # BM25 row -> passage id
+        self.order = RowIds(rows["ids"], rows.get("order"))  # BM25 row -> passage id
         self.row_sources: list[str] = rows["sources"]
         self.row_doc = np.asarray(rows["doc"], dtype=np.int32)  # BM25 row -> index into row_sources
         self.passages = LazyPassages(self.order, bm25.corpus)
@@ -93,6 +128,16 @@ class SearchIndex:
         self.collection = collection
         self.keyword_dir = Path(settings.index) / manifest.get("bm25", "bm25")  # the ingest's views are here too
         self.glossary_entries: list[dict[str, Any]] = manifest.get("glossary", [])  # acronyms defined in the reports
+        # Each document's keyword segment, by which an audience's own keyword index is put together: needed
+        # only when some report is hidden from someone (hashing a large archive's ids costs time at load).
+        restricted = any(d.get("visibility") not in (None, "", PUBLIC) for d in manifest["documents"].values())
+        self.segment_keys: dict[str, str] = {
+            source: segment_key(DocumentRecord.from_dict({"source": source, **d}))
+            for source, d in manifest["documents"].items() if restricted and "passage_ids" in d}
+        # The vector store's filter on who may see a passage (None: the whole library, as an editor sees it).
+        self.where = where
+        for d in manifest["documents"].values():
+            d.pop("passage_ids", None)  # readers need the count, not a million ids in memory
         self.documents: dict[str, DocumentRecord] = {
             source: DocumentRecord.from_dict({"source": source, **d}) for source, d in manifest["documents"].items()}
 
@@ -119,9 +164,11 @@ class SearchIndex:
         return np.isin(self.row_doc, codes).astype(np.int8)
 
     @classmethod
-    def load(cls, settings: Settings) -> "SearchIndex":
+    def load(cls, settings: Settings, audience: "Audience | None" = None) -> "SearchIndex":
+        """The whole library's index; with `audience`, the index of the documents that audience may see (its own
+        keyword index, document frequencies, glossary and views, and a filter on the vector store)."""
         paths = IndexPaths(settings.index)
-        manifest = read_manifest(paths)
+        manifest = read_manifest(paths) if audience is None else audience.restrict(audience.manifest)
         if manifest is None:
             raise no_manifest(settings, paths)
         bm25_dir = paths.root / manifest.get("bm25", "bm25")
@@ -129,17 +176,40 @@ class SearchIndex:
             raise IndexCorrupt(f"The keyword index in {bm25_dir} is missing; run `assistant ingest` to repair it.")
         try:
             import bm25s
-            from llama_index.retrievers.bm25 import BM25Retriever
-
-            engine = bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True)
-            bm25 = BM25Retriever(existing_bm25=engine, **json.loads((bm25_dir / "retriever.json").read_text()))
             import numpy as np
 
+            bm25 = KeywordEngine(bm25s.BM25.load(str(bm25_dir), load_corpus=True, mmap=True))
+
             rows = json.loads((bm25_dir / ROWS).read_text(encoding="utf-8"))
-            rows["ids"] = np.load(bm25_dir / ROW_IDS)
-            rows["doc"] = np.load(bm25_dir / ROW_DOCS)
+            rows["ids"] = np.load(bm25_dir / ROW_IDS, mmap_mode="r")
+            rows["doc"] = np.load(bm25_dir / ROW_DOCS, mmap_mode="r")
+            order = bm25_dir / ROW_ORDER
+            rows["order"] = np.load(order, mmap_mode="r") if order.exists() else None
             df = json.loads((bm25_dir / DF).read_text(encoding="utf-8"))
         except Exception as exc:
-            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to repair it.") from exc
+            raise IndexCorrupt(f"The keyword index in {bm25_dir} cannot be read ({exc}); run `assistant ingest` to "
+                               "repair it.") from exc
         collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-        return cls(settings, manifest, rows, df, bm25, collection)
+        return cls(settings, manifest, rows, df, bm25, collection, audience.where if audience else None)
+
+
+@dataclass
+class Audience:
+    """What one audience may see of a loaded library: its documents, its keyword index (a folder under the
+    index, put together from those documents' segments) and the vector store filter on their visibility."""
+
+    manifest: dict  # the whole library's, as loaded
+    sources: frozenset[str]
+    keyword: str
+    levels: frozenset[str]
+
+    @property
+    def where(self) -> dict:
+        return {"visibility": {"$in": sorted(self.levels)}}
+
+    def restrict(self, manifest: dict) -> dict:
+        """The manifest of a library holding only this audience's documents (and no list of unread files)."""
+        return {**manifest, "bm25": self.keyword,
+                "documents": {s: dict(d) for s, d in manifest["documents"].items() if s in self.sources},
+                "glossary": [g for g in manifest.get("glossary", []) if g.get("source") in self.sources],
+                "problems": []}

@@ -1,4 +1,4 @@
-"""The Streamlit app's building blocks; app.py and pages/ only lay pages out.
+"""The Streamlit app's building blocks; app.py and app_pages/ only lay pages out.
 
 * `format`: pure formatting, escaping and exports (no Streamlit; the CLI's exports use it too);
 * `state`: the shared Assistant and each browser tab's chat;

@@ -11,9 +11,12 @@ import streamlit as st
 from ..api import Assistant
 from ..core.errors import AssistantError
 from ..core.types import Citation
+from ..core.visibility import describe
 from ..records.feedback import FeedbackStore
 from .charts import render_series
+from .state import viewer
 from .format import (
+    WITHDRAWN,
     ChatItem,
     ChatSession,
     answer_markdown,
@@ -52,7 +55,7 @@ def render_citation(bot: Assistant, c: Citation, key: str, related: bool = False
     with st.container(border=True, key=f"{'related' if related else 'cite'}-{key}"):
         label = "" if related else f"**\\[{c.marker}\\]** "
         st.markdown(f"{label}**{md(c.title)}**")
-        st.caption(md(citation_meta(c)))
+        st.caption(md(citation_meta(c) + f" · visible to: {describe(bot.visibility_of(c.source))}"))
         st.html(f'<div class="{"pa-related" if related else "pa-cite"}">{passage_html(c)}</div>')
         if st.button("Read it in the full report", key=f"open-{key}", icon=":material/article:",
                      help="Opens the whole report with this passage highlighted"):
@@ -63,7 +66,7 @@ def show_in_context(bot: Assistant, c: Citation, context_chars: int) -> None:
     """The cited span inside the report text around it: the span lightly marked, `c.highlights`
     (offsets within the span) darker. A report changed since indexing gets a warning."""
     try:
-        full = bot.source_text(c.source)
+        full = bot.source_text(c.source, viewer())  # a reader may open only the reports open to them
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
         st.stop()
@@ -101,7 +104,7 @@ def show_report(bot: Assistant, c: Citation) -> None:
     st.markdown(f"**{md(c.title)}**")
     st.caption(md(citation_meta(c)) + md(f" · {c.source}, characters {c.char_start:,}–{c.char_end:,}"))
     try:
-        text = bot.source_text(c.source)
+        text = bot.source_text(c.source, viewer())
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
         return
@@ -122,7 +125,10 @@ def show_report(bot: Assistant, c: Citation) -> None:
 def render_answer(bot: Assistant, chat: ChatSession, item: ChatItem, store: FeedbackStore | None = None) -> None:
     """Inside an assistant chat message: the answer, its citation cards (or related reading) and feedback."""
     if item.answer is None:
-        st.error(item.error or "Something went wrong; please try again.")
+        if item.error == WITHDRAWN:
+            st.info(WITHDRAWN, icon=":material/lock:")
+        else:
+            st.error(item.error or "Something went wrong; please try again.")
         return
     a = item.answer
     if a.abstained:
@@ -192,12 +198,14 @@ def render_feedback(chat: ChatSession, item: ChatItem, store: FeedbackStore) -> 
 
 
 def progress_bar(text: str) -> tuple[Any, Any]:
-    """A progress bar and the (stage, done, total) callback that Assistant.ingest reports to."""
+    """A progress bar and the (stage, done, total, note) callback that Assistant.ingest reports to; the note
+    says how many documents are done, how fast and how long is left."""
     bar = st.progress(0.0, text=text)
 
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int, note: str = "") -> None:
         frac = done / total if total else 0.0
-        bar.progress(min(1.0, max(0.0, frac)), text=f"{stage}: {done:,} of {total:,}" if total else stage)
+        shown = note or (f"{done:,} of {total:,}" if total else "")
+        bar.progress(min(1.0, max(0.0, frac)), text=f"{stage}: {shown}" if shown else stage)
 
     return bar, progress
 

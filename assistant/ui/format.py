@@ -74,6 +74,21 @@ class ChatSession:
         self.conversation.reset()
         self.items.clear()
 
+    def withdraw_hidden(self, visible: set[str]) -> int:
+        """Withdraw the answers that cite (or offer as related reading) a report no longer open to this
+        viewer (made restricted since): on screen and in the exports. Returns how many."""
+        n = 0
+        for item in self.items:
+            a = item.answer
+            if a is not None and any(c.source not in visible for c in a.citations + a.related):
+                item.answer, item.error = None, WITHDRAWN
+                n += 1
+        return n
+
+
+WITHDRAWN = ("This answer cited a report that is no longer open to you, so it has been withdrawn. "
+             "Ask again for an answer from the reports you can read.")
+
 
 # Every ASCII punctuation mark CommonMark lets us backslash-escape that Markdown, Streamlit's
 # extensions (:colour[], $latex$, :emoji:) or HTML could act on.

@@ -1,13 +1,21 @@
-"""Managing the reports in the app: upload, replace, describe and remove, each re-indexing at once."""
+"""Managing the reports in the app: upload, replace, describe and remove, each re-indexing at once.
+
+Only an editor sees these controls (and only when the library is not read-only), and every action
+asks who is acting when it runs (`state.viewer()`), not when its button was drawn: the API refuses
+a reader, so a control left on a screen after its user signed out elsewhere changes nothing.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ..api import Assistant
-from ..core.errors import AssistantError
+from ..core.errors import AssistantError, NotAllowed, ReadOnlyLibrary
+from ..core.identity import Viewer
 from ..core.types import DocumentRecord
+from ..core.visibility import GROUP, KINDS, describe, level_of
 from ..ingest import catalog, files, library
+from . import state
 from .components import progress_bar
 from .format import doc_key, human_date, md, org_label, passages_text
 
@@ -27,6 +35,16 @@ def notify(area: str, kind: str, text: str) -> None:
 def show_notices(area: str) -> None:
     for kind, text in st.session_state.pop(f"pa-notes-{area}", []):
         getattr(st, kind)(md(text), icon=_NOTE_ICONS[kind])
+
+
+def can_change(viewer: Viewer, bot: Assistant) -> bool:
+    """Whether to draw controls that change the library (the API decides again when one is used)."""
+    return viewer.is_editor and not bot.settings.read_only
+
+
+def _failed(area: str, exc: AssistantError) -> None:
+    # A refusal (not an editor, read-only) is shown in the sidebar, on whatever page runs next.
+    notify("auth" if isinstance(exc, (NotAllowed, ReadOnlyLibrary)) else area, "error", str(exc))
 
 
 def new_sources() -> set[str]:
@@ -69,12 +87,37 @@ def upload_panel(bot: Assistant, area: str, label: str = "Add reports") -> None:
     uploads = st.file_uploader(label, type=files.UPLOAD_TYPES, accept_multiple_files=True,
                                key=f"upload-{area}-{n}", max_upload_size=files.MAX_UPLOAD_MB, help=UPLOAD_HELP)
     if uploads:
-        bar, progress = progress_bar(f"Saving {len(uploads)} file{'s' if len(uploads) > 1 else ''}…")
-        result = library.add_documents(bot, [(f.name, f.getvalue()) for f in uploads], progress=progress)
-        bar.empty()
         st.session_state[count_key] = n + 1  # a fresh, empty picker on the next run
-        record_added(area, result)
+        add_now(bot, area, [(f.name, f.getvalue()) for f in uploads],
+                f"Saving {len(uploads)} file{'s' if len(uploads) > 1 else ''}…")
         st.rerun()
+
+
+def add_now(bot: Assistant, area: str, uploads: list[tuple[str, bytes]], text: str = "Adding and indexing…",
+            **how: bool) -> None:
+    """Add (or with replace=True / force=True, replace or add a duplicate anyway) for whoever this session is
+    now, under a progress bar; the outcome is kept for `area`'s next run."""
+    bar, progress = progress_bar(text)
+    try:
+        result = bot.add_documents(uploads, state.viewer(), progress=progress, **how)
+    except AssistantError as exc:
+        _failed(area, exc)
+    else:
+        record_added(area, result)
+    finally:
+        bar.empty()
+
+
+def _replace(bot: Assistant, area: str, name: str) -> None:
+    data = st.session_state.get(f"pa-pending-{area}", {}).pop(name, None)
+    if data is not None:
+        add_now(bot, area, [(name, data)], "Replacing and re-indexing…", replace=True)
+
+
+def _add_anyway(bot: Assistant, area: str, name: str) -> None:
+    found = st.session_state.get(f"pa-duplicates-{area}", {}).pop(name, None)
+    if found is not None:
+        add_now(bot, area, [(name, found[1])], force=True)
 
 
 def pending_replacements(bot: Assistant, area: str) -> None:
@@ -91,15 +134,9 @@ def pending_replacements(bot: Assistant, area: str) -> None:
                           + " is already in the library. Replace it with your upload? "
                             "Nothing changes until you choose."), icon=":material/warning:")
             with st.container(horizontal=True, gap="small"):
-                replace = st.button("Replace existing file", key=f"replace-{area}-{k}", type="primary",
-                                    icon=":material/published_with_changes:")
+                st.button("Replace existing file", key=f"replace-{area}-{k}", type="primary",
+                          icon=":material/published_with_changes:", on_click=_replace, args=(bot, area, name))
                 keep = st.button("Keep existing", key=f"keep-{area}-{k}", icon=":material/close:")
-            if replace:
-                bar, progress = progress_bar("Replacing and re-indexing…")
-                result = library.add_documents(bot, [(name, pending.pop(name))], replace=True, progress=progress)
-                bar.empty()
-                record_added(area, result)
-                st.rerun()
             if keep:
                 pending.pop(name)
                 notify(area, "info", f"Kept the existing {name}; the uploaded copy was discarded.")
@@ -114,15 +151,10 @@ def pending_replacements(bot: Assistant, area: str) -> None:
                           + ". A second copy would make answers cite the same passage twice."),
                        icon=":material/content_copy:")
             with st.container(horizontal=True, gap="small"):
-                anyway = st.button("Add it anyway", key=f"add-anyway-{area}-{k}", icon=":material/add:")
+                st.button("Add it anyway", key=f"add-anyway-{area}-{k}", icon=":material/add:", on_click=_add_anyway,
+                          args=(bot, area, name))
                 drop = st.button("Don't add it", key=f"drop-duplicate-{area}-{k}", type="primary",
                                  icon=":material/close:")
-            if anyway:
-                bar, progress = progress_bar("Adding and indexing…")
-                result = library.add_documents(bot, [(name, duplicates.pop(name)[1])], force=True, progress=progress)
-                bar.empty()
-                record_added(area, result)
-                st.rerun()
             if drop:
                 duplicates.pop(name)
                 notify(area, "info", f"{name} was not added; {same} stays as it is.")
@@ -134,16 +166,21 @@ def set_manage(action: str | None, source: str | None = None) -> None:
     st.session_state["pa-manage"] = (action, source) if action else None
 
 
-def document_card(bot: Assistant, d: DocumentRecord, removable: bool = True) -> None:
-    """One report on the Manage page: its details, "Edit details" and "Remove" (each opens below)."""
+def document_card(bot: Assistant, d: DocumentRecord, removable: bool = True, editable: bool = True) -> None:
+    """One report on the Manage page: its details, "Edit details" and "Remove" (each opens below; neither is
+    drawn when not `editable`)."""
     source = d.source
     k = doc_key(source)
     mode = st.session_state.get("pa-manage")
     with st.container(border=True, key=f"doc-{k}"):
         badge = " :green-badge[new]" if source in new_sources() else ""
         st.markdown(f"**{md(d.title or source)}**{badge}")
-        facts = [org_label(d.organisation), human_date(d.published), d.kind, passages_text(d.passages)]
+        facts = [org_label(d.organisation), human_date(d.published), d.kind, passages_text(d.passages),
+                 f"visible to: {describe(d.visibility)}"]
         st.caption(md(" · ".join([f for f in facts if f] + [f"file {source}"])))
+        if not editable:
+            return
+        visibility_control(bot, d)
         with st.container(horizontal=True, gap="small"):
             st.button("Edit details", key=f"edit-{k}", icon=":material/edit:", on_click=set_manage,
                       args=("edit", source), help="Title, organisation, date, kind and reference shown in citations")
@@ -155,6 +192,32 @@ def document_card(bot: Assistant, d: DocumentRecord, removable: bool = True) -> 
             edit_details_form(bot, d)
         elif mode == ("remove", source):
             confirm_remove(bot, d)
+
+
+def _on_visibility(bot: Assistant, source: str, key: str) -> None:
+    try:
+        before, after = bot.set_visibility(source, st.session_state[key], state.viewer())
+    except AssistantError as exc:
+        notify("library", "error", str(exc))
+        return
+    if before != after:
+        notify("library", "success", f"{source} is now visible to: {describe(after)} (was: {describe(before)}). "
+                                     "Answers, lists and exports follow at once.")
+
+
+def visibility_control(bot: Assistant, d: DocumentRecord) -> None:
+    """Who may see the report: public, signed-in users, editors, or one group of ASSISTANT_GROUPS; a change is
+    written at once (metadata only, nothing re-embedded) and recorded in the audit log."""
+    current = level_of(d.visibility)
+    options = list(KINDS) + [GROUP + g for g in bot.settings.groups]
+    if current not in options:
+        options.append(current)  # a group the settings no longer name: shown, so it can be changed
+    key = f"visibility-{doc_key(d.source)}"
+    st.session_state[key] = current  # follow changes made elsewhere (the CLI, another editor)
+    st.selectbox("Who may see it", options, key=key, format_func=lambda v: f"{v} ({describe(v)})",
+                 on_change=_on_visibility, args=(bot, d.source, key),
+                 help="Readers' answers, citations, lists, commitments, figures and exports leave out every report "
+                      "they may not see, as if it were not in the library.")
 
 
 def edit_details_form(bot: Assistant, d: DocumentRecord) -> None:
@@ -199,7 +262,7 @@ def edit_details_form(bot: Assistant, d: DocumentRecord) -> None:
     try:
         catalog.clean_fields(changes)  # a bad date is reported before anything is written
         bar, progress = progress_bar("Saving the details and re-indexing…")
-        entry, report = library.edit_details(bot, source, changes, progress=progress)
+        entry, report = bot.edit_details(source, changes, state.viewer(), progress=progress)
         bar.empty()
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
@@ -210,6 +273,22 @@ def edit_details_form(bot: Assistant, d: DocumentRecord) -> None:
     st.rerun()
 
 
+def remove_now(bot: Assistant, d: DocumentRecord) -> None:
+    """Remove a report for whoever this session is now ("Yes, remove it" calls it before the page is drawn)."""
+    source = d.source
+    bar, progress = progress_bar("Removing and re-indexing…")
+    try:
+        bot.remove_document(source, state.viewer(), progress=progress)
+    except AssistantError as exc:
+        _failed("library", exc)
+        return
+    finally:
+        bar.empty()
+        set_manage(None)
+    new_sources().discard(source)
+    notify("library", "success", f"Removed “{d.title or source}” ({source}). Answers no longer cite it.")
+
+
 def confirm_remove(bot: Assistant, d: DocumentRecord) -> None:
     """The confirmation step before a report is deleted."""
     source = d.source
@@ -218,18 +297,51 @@ def confirm_remove(bot: Assistant, d: DocumentRecord) -> None:
                   f"and takes it out of the index ({passages_text(d.passages)}), so answers stop citing "
                   "it. This cannot be undone."), icon=":material/warning:")
     with st.container(horizontal=True, gap="small"):
-        yes = st.button("Yes, remove it", key=f"confirm-remove-{k}", type="primary", icon=":material/delete_forever:")
+        st.button("Yes, remove it", key=f"confirm-remove-{k}", type="primary", icon=":material/delete_forever:",
+                  on_click=remove_now, args=(bot, d))
         st.button("Cancel", key=f"cancel-remove-{k}", on_click=set_manage, args=(None,))
-    if not yes:
-        return
+
+
+def reindex_now(bot: Assistant) -> None:
+    """Re-index the report folder for whoever this session is now (the "Re-index now" button's callback)."""
+    bar, progress = progress_bar("Re-indexing the report folder…")
     try:
-        bar, progress = progress_bar("Removing and re-indexing…")
-        library.remove_and_reindex(bot, source, progress=progress)
+        report = bot.reindex(state.viewer(), progress=progress)
+    except AssistantError as exc:
+        _failed("library", exc)
+    else:
+        notify("library", "success", report.summary())
+    finally:
         bar.empty()
+
+
+AUDIT_ROWS = 500  # shown on the page; the CSV holds every change
+
+
+def audit_section(bot: Assistant, viewer: Viewer) -> None:
+    """The audit log, newest first: when, who, what (file, content hash before and after), the outcome; CSV."""
+    st.subheader("Changes to the library", divider="gray")
+    try:
+        entries = bot.audit_entries(viewer, AUDIT_ROWS)
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
         return
-    new_sources().discard(source)
-    notify("library", "success", f"Removed “{d.title or source}” ({source}). Answers no longer cite it.")
-    set_manage(None)
-    st.rerun()
+    except Exception as exc:  # noqa: BLE001 - an unreadable log is a message, not a traceback
+        st.error(md(f"Cannot read the audit log: {exc}"), icon=":material/error:")
+        return
+    if not entries:
+        st.caption("No changes recorded yet. Every add, replace, remove, catalog edit and re-index, from this "
+                   "page or from `assistant add/remove/catalog`, is recorded here.")
+        return
+    st.caption("Every add, replace, remove, catalog edit and re-index, from the app or the command line "
+               "(`assistant audit` prints the same), newest first. Hashes are SHA-256 of the file's content.")
+    # st.dataframe shows cell text as text (never HTML): file names and messages are safe here.
+    st.dataframe(
+        [{"When (UTC)": e.at.replace("T", " ").replace("+00:00", ""), "Who": e.actor, "Via": e.via,
+          "Action": e.action, "Report": e.source, "Outcome": e.outcome, "Before": e.hash_before[:12],
+          "After": e.hash_after[:12], "Details": "; ".join(x for x in (e.detail, e.message) if x)} for e in entries],
+        hide_index=True, width="stretch", key="audit-table",
+        column_config={"Details": st.column_config.TextColumn(width="large")})
+    st.download_button("Download the audit log as CSV", data=bot.audit_csv(viewer),
+                       file_name="plan-assistant-audit.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore", key="audit-csv")

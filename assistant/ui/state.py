@@ -10,8 +10,10 @@ import streamlit as st
 
 from ..api import Assistant
 from ..core.errors import AssistantError
+from ..core.identity import Viewer
 from ..core.settings import Settings, load_settings
 from ..records.feedback import FeedbackStore
+from .auth import current_viewer
 from .format import ChatSession, md
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,13 @@ def page_icon() -> Any:
 def _assistant_for(key: str, _settings: Settings) -> Assistant:
     # Keyed by the whole configuration, so tests (and a server whose ASSISTANT_* variables
     # change) get one Assistant per corpus/index rather than a stale one.
-    return Assistant(_settings)
+    bot = Assistant(_settings)
+    if _settings.question_log != "off":
+        try:
+            bot.question_log()  # deletes questions older than ASSISTANT_QUESTION_LOG_DAYS, once per start
+        except Exception:  # noqa: BLE001 - an unwritable log must not stop the app
+            log.exception("Could not open the question log")
+    return bot
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
@@ -66,11 +74,11 @@ def app_settings() -> Settings:
 
 
 def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
-    """The Assistant and `compute(assistant)` (commitments, figure series) for a page; a message
-    and st.stop() when the index is missing or the view is empty."""
+    """The Assistant and `compute(assistant, viewer)` (commitments, figure series of what this session's
+    viewer may read) for a page; a message and st.stop() when the index is missing or the view is empty."""
     bot = get_assistant()
     try:
-        items = compute(bot)
+        items = compute(bot, viewer())
     except AssistantError as exc:
         st.error(md(str(exc)), icon=":material/error:")
         st.info("Open the chat page once to build the index, or run `assistant ingest`.", icon=":material/info:")
@@ -109,23 +117,47 @@ def still_warming(bot: Assistant) -> bool:
     return _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).is_alive()
 
 
+def wait_until_warm(bot: Assistant, timeout: float = 300.0) -> None:
+    """Start warm_once if needed and wait for it, under a spinner: the chat box is drawn after this,
+    so the first question never waits for the model (it loads in well under a second, once per server)."""
+    thread = _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
+    if thread.is_alive():
+        with st.spinner("Loading the language model…"):
+            thread.join(timeout)
+
+
+def viewer() -> Viewer:
+    """Who this session acts as, worked out now (sign-in state, the editor list, a sign-out elsewhere)."""
+    return current_viewer(app_settings())
+
+
+def editor_or_stop(what: str) -> Viewer:
+    """The viewer, when an editor; otherwise a message and st.stop() (pages only editors may open)."""
+    v = viewer()
+    if not v.is_editor:
+        st.error(md(f"Only editors can {what}; {v.describe()} cannot."), icon=":material/block:")
+        st.stop()
+    return v
+
+
 def feedback_store(settings: Settings | None = None) -> FeedbackStore:
     """The feedback database beside the index in use."""
     return FeedbackStore.beside_index((settings or app_settings()).index)
 
 
-def chat_session(bot: Assistant, key: str = "chat") -> ChatSession:
+def chat_session(bot: Assistant, who: Viewer, key: str = "chat") -> ChatSession:
     """This browser session's chat, created on first use (and again if the Assistant was replaced)."""
     chat = st.session_state.get(key)
     if not isinstance(chat, ChatSession) or chat.conversation.assistant is not bot:
-        chat = ChatSession(bot.conversation())
+        chat = ChatSession(bot.conversation(viewer=who, record=True))
         st.session_state[key] = chat
+    chat.conversation.viewer = who
     return chat
 
 
-def example_questions(bot: Assistant) -> list[str]:
-    """Questions to try, made from the library's own contents; none when they cannot be read."""
+def example_questions(bot: Assistant, who: Viewer | None = None) -> list[str]:
+    """Questions to try, made from what `who` may read of the library; none when they cannot be read."""
     try:
-        return bot.example_questions()
+        return bot.example_questions(viewer=who or viewer())
     except AssistantError:
         return []

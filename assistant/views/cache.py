@@ -1,9 +1,12 @@
 """Commitments and figure series of an index: read once at ingest, kept beside the keyword index,
 and loaded once per loaded index.
 
-The ingest calls `write_views(folder, passages)`; a reader calls `views_for(index)`, which
-takes the file the ingest wrote (when the code that reads commitments and figures has not
-changed since) or computes the views from the index's passages, once per loaded index.
+The ingest reads each new or changed document's commitments and figures once
+(`document_views`, kept per document with `write_document_views`), then links the figures
+of all documents into series (`assemble_views`, sub-quadratic) and writes the whole with
+`write_views`; a reader calls `views_for(index)`, which takes the file the ingest wrote (when
+the code that reads commitments and figures has not changed since) or computes the views from
+the index's passages, once per loaded index.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -47,12 +51,17 @@ class IndexedPassages(Protocol):
     keyword_dir: Path
 
 
+@lru_cache(maxsize=1)
+def views_code() -> bytes:
+    """The code that reads commitments and figures (read once per process)."""
+    here = Path(__file__).parent
+    return b"".join((here / name).read_bytes() for name in sorted(os.listdir(here)) if name.endswith(".py"))
+
+
 def views_signature(settings: Linking) -> str:
     """Changes with the code that reads commitments and figures and with the linking settings:
     views written by other code or settings are recomputed."""
-    here = Path(__file__).parent
-    code = b"".join((here / name).read_bytes() for name in sorted(os.listdir(here)) if name.endswith(".py"))
-    return hashlib.sha256(code + settings.model_dump_json().encode()).hexdigest()[:16]
+    return hashlib.sha256(views_code() + settings.model_dump_json().encode()).hexdigest()[:16]
 
 
 def compute_views(passages: Iterable[Passage] | Mapping[str, Passage], settings: Linking) -> Views:
@@ -60,25 +69,79 @@ def compute_views(passages: Iterable[Passage] | Mapping[str, Passage], settings:
     return Views(commitments=extract_commitments(passages), values=values, series=build_series(values, settings))
 
 
-def write_views(folder: Path, passages: Iterable[Passage] | Mapping[str, Passage], settings: Linking) -> None:
-    """Read commitments and figure series now, at ingest, so that loading an index stays quick."""
-    tmp = folder / (VIEWS_FILE + ".tmp")
+@dataclass
+class DocumentViews:
+    """The commitments and figure values of one document (series link them across documents)."""
+
+    commitments: list[Commitment] = field(default_factory=list)
+    values: list[FigureValue] = field(default_factory=list)
+
+
+def document_views(passages: Iterable[Passage], settings: Linking) -> DocumentViews:
+    """One document's commitments and figures: both are read document by document, so the views of a
+    library are its documents' views one after another (in source order), plus the series."""
+    items = list(passages)
+    return DocumentViews(extract_commitments(items), extract_figures(items, settings))
+
+
+def assemble_views(documents: Iterable[DocumentViews], settings: Linking) -> Views:
+    """The views of a library from its documents' views, given in source order."""
+    views = Views()
+    for d in documents:
+        views.commitments.extend(d.commitments)
+        views.values.extend(d.values)
+    views.series = build_series(views.values, settings)
+    return views
+
+
+def write_document_views(folder: Path, key: str, views: DocumentViews, settings: Linking) -> None:
+    _dump(folder, f"{key}.pkl", {"signature": views_signature(settings), "views": views})
+
+
+def read_document_views(folder: Path, key: str, settings: Linking) -> DocumentViews | None:
+    """A document's views as written by `write_document_views`, or None (none, or by other code or settings)."""
+    got = _load(folder / f"{key}.pkl", settings)
+    return got if isinstance(got, DocumentViews) else None
+
+
+def _dump(folder: Path, name: str, data: object) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{name}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
-        pickle.dump({"signature": views_signature(settings), "views": compute_views(passages, settings)}, f,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, folder / VIEWS_FILE)
+        pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / name)
 
 
-def read_views(folder: Path, settings: Linking) -> Views | None:
-    """The views an ingest wrote into `folder`, or None (none written, or by other code or settings)."""
+def _load(path: Path, settings: Linking) -> object:
     try:
-        with open(folder / VIEWS_FILE, "rb") as f:
+        with open(path, "rb") as f:
             data = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("signature") != views_signature(settings):
         return None
     return data.get("views")
+
+
+def prune_views(folder: Path, keep: Iterable[str]) -> None:
+    """Delete the views of documents no longer indexed."""
+    if not folder.is_dir():
+        return
+    wanted = {f"{k}.pkl" for k in keep}
+    for path in folder.iterdir():
+        if path.name not in wanted:
+            path.unlink(missing_ok=True)
+
+
+def write_views(folder: Path, views: Views, settings: Linking) -> None:
+    """Keep the views beside the keyword index, so that loading an index stays quick."""
+    _dump(folder, VIEWS_FILE, {"signature": views_signature(settings), "views": views})
+
+
+def read_views(folder: Path, settings: Linking) -> Views | None:
+    """The views an ingest wrote into `folder`, or None (none written, or by other code or settings)."""
+    got = _load(folder / VIEWS_FILE, settings)
+    return got if isinstance(got, Views) else None
 
 
 _CACHE: "weakref.WeakKeyDictionary[object, Views]" = weakref.WeakKeyDictionary()

@@ -174,19 +174,60 @@ class _Components:
         self.sources[ri] |= self.sources[rj]
 
 
-def _candidate_pairs(locals_: list[_Local]) -> Iterator[tuple[int, int]]:
-    """Pairs (i < j, in order) that could be the same measure: same place, unit and label numbers, and at
-    least one label word in common (`_Linker.same_measure` is False for every other pair). Found through
-    an index of label words, so an archive's figures are not all compared with each other."""
-    postings: dict[tuple[str, str, frozenset[str], str], list[int]] = {}
+def _value_key(v: FigureValue) -> float:
+    # Values that `_same_value` calls equal (isclose, 1e-9) fall on one key.
+    return round(v.value, 6)
+
+
+def _prefix(loc: _Local, idf: dict[str, float], keep: float) -> list[str]:
+    """The rarest tokens of a label whose weight exceeds (1 - keep) of the label's: a label with a weighted
+    Jaccard similarity of at least `keep` to another must share one of them with it."""
+    tokens = sorted(loc.tokens, key=lambda t: (-idf.get(t, 1.0), t))
+    total = sum(idf.get(t, 1.0) for t in tokens)
+    out, weight = [], 0.0
+    for t in tokens:
+        out.append(t)
+        weight += idf.get(t, 1.0)
+        if weight > (1.0 - keep) * total * (1 + 1e-9) + 1e-12:
+            break
+    return out
+
+
+def _candidate_pairs(locals_: list[_Local], linker: _Linker) -> Iterator[tuple[int, int]]:
+    """Pairs (i < j, in order) that could be the same measure (`_Linker.same_measure` is False for every
+    other pair), found through indexes rather than by comparing all figures with each other:
+
+    * a value both give for the same period, or a value at either end of both (restated figures), under
+      the same place, unit and label numbers;
+    * otherwise labels alike enough on their own: they share one of the rarest words of the label
+      (prefix filtering for weighted Jaccard similarity).
+    """
+    w = linker.settings
+    scope = lambda loc: (loc.place, loc.unit, loc.numbers)  # noqa: E731
+    by_value: dict[tuple, list[int]] = {}
+    by_token: dict[tuple, list[int]] = {}
     for i, loc in enumerate(locals_):
-        for t in loc.tokens:
-            postings.setdefault((loc.place, loc.unit, loc.numbers, t), []).append(i)
+        keys = {("period", p, _value_key(v)) for v in loc.values if (p := _explicit(v))}
+        keys |= {("end", _value_key(v)) for v in (loc.values[0], loc.values[-1])}
+        for k in keys:
+            by_value.setdefault((scope(loc), k), []).append(i)
+        if len(loc.tokens) >= w.min_label_words:
+            for t in loc.tokens:
+                by_token.setdefault((scope(loc), t), []).append(i)
     for i, loc in enumerate(locals_):
+        if not loc.tokens:
+            continue  # shares no label word with anything: never the same measure
         partners: set[int] = set()
-        for t in loc.tokens:
-            partners.update(j for j in postings[(loc.place, loc.unit, loc.numbers, t)] if j > i)
-        for j in sorted(partners):
+        for v in loc.values:
+            p = _explicit(v)
+            if p:
+                partners.update(by_value.get((scope(loc), ("period", p, _value_key(v))), ()))
+        for v in (loc.values[0], loc.values[-1]):
+            partners.update(by_value.get((scope(loc), ("end", _value_key(v))), ()))
+        if len(loc.tokens) >= w.min_label_words:
+            for t in _prefix(loc, linker.idf, w.label_similarity):
+                partners.update(by_token.get((scope(loc), t), ()))
+        for j in sorted(p for p in partners if p > i and not locals_[p].tokens.isdisjoint(loc.tokens)):
             yield i, j
 
 
@@ -207,7 +248,7 @@ def build_series(values: Iterable[FigureValue], settings: Linking | None = None)
     locals_ = _locals(values)
     linker = _Linker(locals_, settings)
     groups = _Components(locals_)
-    for i, j in _candidate_pairs(locals_):
+    for i, j in _candidate_pairs(locals_, linker):
         if groups.joinable(i, j) and linker.same_measure(locals_[i], locals_[j]):
             groups.join(i, j)
     components: dict[int, list[_Local]] = {}

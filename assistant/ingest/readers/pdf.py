@@ -171,6 +171,7 @@ _PAGE_NO_RE = re.compile(
     re.IGNORECASE,
 )
 _ZONE = 0.14  # running headers and footers sit in the top and bottom 14% of a page
+_TITLE_SIZE = 1.3  # a font this many times the body's is a heading's
 
 
 def _is_page_number(text: str) -> bool:
@@ -211,6 +212,10 @@ def _drop_furniture(pages: list[Page | None]) -> list[str]:
                 seen.setdefault(key, {})[n] = ln.text
                 seen_start.setdefault(start, set()).add(n)
     need = max(2, math.ceil(0.3 * len(live)))  # headers that differ on left and right pages are on half of them
+    # A line in a clearly larger font than the body is a heading (a slide's title, in the same place on every
+    # slide): only a page number, or the same line on most pages, makes it furniture; its position does not.
+    title_size = _TITLE_SIZE * _body_size(pages)
+    need_title = max(3, math.ceil(0.6 * len(live)))
     heights: dict[tuple[str, str, int], list[float]] = {}
     for _, ln, _, start in candidates:
         heights.setdefault(start, []).append(ln.base)
@@ -221,8 +226,9 @@ def _drop_furniture(pages: list[Page | None]) -> list[str]:
             continue
         if key not in counts:
             counts[key] = len(seen[key]) >= need and _counts_with_pages(seen[key])
-        repeated = counts[key]
-        same_place = len(seen_start[start]) >= need and abs(ln.base - statistics.median(heights[start])) <= 4.0
+        repeated = counts[key] and (ln.size < title_size or len(seen[key]) >= need_title)
+        same_place = (len(seen_start[start]) >= need and abs(ln.base - statistics.median(heights[start])) <= 4.0
+                      and ln.size < title_size)
         if _is_page_number(ln.text) or repeated or same_place:
             ln.furniture = True
             dropped.append(ln.text)
@@ -232,7 +238,8 @@ def _drop_furniture(pages: list[Page | None]) -> list[str]:
         if ln.furniture and not _is_page_number(ln.text):
             slots.setdefault((key[0], key[2]), set()).add(round(ln.base))
     for n, ln, key, _ in candidates:
-        if not ln.furniture and any(abs(round(ln.base) - y) <= 2 for y in slots.get((key[0], key[2]), ())):
+        if not ln.furniture and ln.size < title_size and any(abs(round(ln.base) - y) <= 2
+                                                             for y in slots.get((key[0], key[2]), ())):
             ln.furniture = True
             dropped.append(ln.text)
     for _, page in live:

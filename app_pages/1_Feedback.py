@@ -1,4 +1,4 @@
-"""Feedback for evaluators: every rated or commented answer, with its citations, and a CSV export."""
+"""Feedback for evaluators (editors only): every rated or commented answer, with its citations, and a CSV export."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ st.caption("Thumbs and comments left under answers in the chat, newest first. Ea
            "the answer and its citations exactly as they were shown.")
 
 LABELS = {"up": "Helpful", "down": "Not helpful"}
-settings = state.app_settings()
-store = state.feedback_store(settings)
+viewer = state.editor_or_stop("read feedback")  # comments are for editors, not every reader
+bot = state.get_assistant()
+store = bot.feedback_store()
 try:
-    everything = store.entries()
+    everything = bot.feedback_entries(viewer)
 except Exception as exc:  # noqa: BLE001 - an unreadable file is a message, not a traceback
     st.error(fmt.md(f"Cannot read the feedback database {store.path}: {exc}"), icon=":material/error:")
     st.stop()
@@ -56,7 +57,8 @@ st.dataframe(
                    "Question": st.column_config.TextColumn(width="medium")},
 )
 
-st.download_button("Download all feedback as CSV", data=store.to_csv(), file_name="plan-assistant-feedback.csv",
+st.download_button("Download all feedback as CSV", data=bot.feedback_csv(viewer),
+                   file_name="plan-assistant-feedback.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", type="primary")
 st.caption(fmt.md(f"Stored in {store.path}"))
 

@@ -17,7 +17,7 @@ st.title("Figures")
 st.caption("Numbers the reports give for a measure — “reduced from 43 to 32”, tables by year, baselines and "
            "targets — joined into one timeline when several reports of the same place give the same measure.")
 
-bot, everything = state.view_or_stop(lambda bot: bot.figure_series(), "No figures were found in the indexed reports.")
+bot, everything = state.view_or_stop(lambda bot, who: bot.figure_series(who), "No figures were found in the indexed reports.")
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 query = c1.text_input("Find a measure", key="fg_search", placeholder="e.g. external residential care")

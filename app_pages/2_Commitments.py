@@ -19,7 +19,7 @@ st.caption("What the plans commit to: action tables (theme, action, lead, partne
            "commitment sentences (“We will …”, “The Council will … by …”). Select a row to read its exact words "
            "in the report.")
 
-bot, everything = state.view_or_stop(lambda bot: bot.commitments(),
+bot, everything = state.view_or_stop(lambda bot, who: bot.commitments(who),
                                      "The indexed reports contain no action tables or commitment sentences.")
 
 ALL = "All"

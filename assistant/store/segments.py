@@ -1,0 +1,133 @@
+"""The keyword side of each document, kept apart: what the BM25 index needs of its passages.
+
+An ingest tokenises only the documents it embeds, and writes one segment per document into
+`index/segments/`; the BM25 index over the whole library is then put together from the
+segments (bm25s builds its score matrix from their token lists) without reading the vector
+store or tokenising unchanged documents again. A segment is named after what decides its
+contents (the document's name, metadata and passage ids), so an unchanged document keeps its
+segment and a changed one gets a new one. A missing segment (an index built by an earlier
+version, or a file lost) is rebuilt from the document's passages in the vector store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.text import content_terms
+from ..core.types import DocumentRecord, Passage
+from .chroma import node_to_passage
+from .paths import IndexPaths
+
+SEGMENTS = "segments"
+# Node metadata that BM25 reads besides the text (the rest is excluded from its search text).
+BM25_KEYS = ("organisation", "title", "section", "context")
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # llama-index's BM25Retriever default
+
+
+@dataclass
+class Segment:
+    """One document's passages as the keyword index holds them, in document order."""
+
+    source: str
+    ids: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the BM25 corpus entry (JSON) of each passage
+    tokens: list[list[str]] = field(default_factory=list)  # its stemmed search tokens
+    terms: dict[str, int] = field(default_factory=dict)  # content term -> passages of this document holding it
+
+
+def segment_key(record: DocumentRecord) -> str:
+    """Changes with anything that changes the document's passages as stored: name, metadata, passage ids."""
+    data = json.dumps([record.source, record.title, record.organisation, record.place, record.published,
+                       record.passage_ids], ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def segment_from_nodes(source: str, nodes: list[Any]) -> Segment:
+    """The segment of one document from its llama-index nodes (as the pipeline made them, or read back)."""
+    import bm25s
+    import Stemmer
+    from bm25s.utils.json_functions import dumps
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+    nodes = sorted(nodes, key=lambda n: n.start_char_idx or 0)
+    seg = Segment(source)
+    texts = []
+    terms: Counter[str] = Counter()
+    for n in nodes:
+        n.excluded_embed_metadata_keys = [k for k in n.metadata if k not in BM25_KEYS]
+        n.embedding = None
+        seg.ids.append(n.node_id)
+        seg.lines.append(dumps(node_to_metadata_dict(n) | {"node_id": n.node_id}, ensure_ascii=False))
+        texts.append(n.get_content(metadata_mode=MetadataMode.EMBED))
+        terms.update(set(content_terms(" ".join((n.text, n.metadata.get("context", ""),
+                                                   n.metadata.get("section", ""))))))
+    if texts:
+        seg.tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
+                                    token_pattern=TOKEN_PATTERN, show_progress=False)
+    seg.terms = dict(terms)
+    return seg
+
+
+def segment_path(paths: IndexPaths, key: str) -> Path:
+    return paths.root / SEGMENTS / f"{key}.pkl"
+
+
+def write_segment(paths: IndexPaths, key: str, segment: Segment) -> None:
+    folder = paths.root / SEGMENTS
+    folder.mkdir(parents=True, exist_ok=True)
+    target = segment_path(paths, key)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(segment, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, target)
+
+
+def read_segment(paths: IndexPaths, key: str) -> Segment | None:
+    try:
+        with open(segment_path(paths, key), "rb") as f:
+            seg = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return seg if isinstance(seg, Segment) else None
+
+
+def segment_from_store(collection: Any, source: str) -> Segment:
+    """A document's segment rebuilt from its passages in the vector store."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    got = collection.get(where={"source": source}, include=["metadatas", "documents"])
+    return segment_from_nodes(source, [metadata_dict_to_node(m, text=t) for m, t in zip(got["metadatas"],
+                                                                                          got["documents"])])
+
+
+def segment_passages(segment: Segment) -> list[Passage]:
+    """The passages of a segment, as the index gives them to readers."""
+    from bm25s.utils.json_functions import loads
+
+    out = []
+    for line in segment.lines:
+        data = loads(line)
+        content = json.loads(data["_node_content"])
+        out.append(node_to_passage(data["node_id"], content["text"], content["start_char_idx"],
+                                   content["end_char_idx"], content["metadata"]))
+    return out
+
+
+def prune_segments(paths: IndexPaths, keep: Iterable[str]) -> None:
+    """Delete the segments of documents no longer indexed (and any left half-written)."""
+    folder = paths.root / SEGMENTS
+    if not folder.is_dir():
+        return
+    wanted = {f"{k}.pkl" for k in keep}
+    for path in folder.iterdir():
+        if path.name not in wanted:
+            path.unlink(missing_ok=True)
