@@ -76,6 +76,15 @@ def _hash_of(path: Path) -> str:
         return ""
 
 
+def _current(corpus: Path, source: str) -> tuple[str, str]:
+    """(the content hash of `source` in the corpus, the name the log shows); ("", a safe name) for a name
+    that is not a report of the corpus, which the change itself then refuses."""
+    try:
+        return _hash_of(document_path(corpus, source)), source
+    except AssistantError:
+        return "", shown_source(source)
+
+
 def _check(bot: library.Library, viewer: Viewer, what: str, action: str,
            attempts: Iterable[tuple[str, str, str]]) -> None:
     """check_can_change; a reader's attempt is recorded as refused (best effort) before NotAllowed is raised."""
@@ -178,11 +187,7 @@ def edit_details(bot: library.Library, source: str, fields: Mapping[str, Any], v
     if "visibility" in fields:
         set_visibility(bot, source, str(fields.pop("visibility") or "public"), viewer)
     corpus = library_path(bot.settings.corpus)
-    try:
-        path = document_path(corpus, source)
-        before_hash, shown = _hash_of(path), source
-    except AssistantError:
-        before_hash, shown = "", shown_source(source)
+    before_hash, shown = _current(corpus, source)
     _check(bot, viewer, "edit catalog details", "catalog", [(shown, before_hash, before_hash)])
     try:
         detail = describe_changes(catalog_entry(corpus, source), clean_fields(fields)) if before_hash else ""
@@ -215,11 +220,7 @@ def set_visibility(bot: library.Library, source: str, value: str, viewer: Viewer
     """Who may see `source` (public, signed-in, editors, group:NAME), for `viewer`: catalog.toml and the index's
     metadata at once, without re-embedding; recorded with the visibility before and after."""
     corpus = library_path(bot.settings.corpus)
-    try:
-        path = document_path(corpus, source)
-        before_hash, shown = _hash_of(path), source
-    except AssistantError:
-        before_hash, shown = "", shown_source(source)
+    before_hash, shown = _current(corpus, source)
     _check(bot, viewer, "change who may see a report", "visibility", [(shown, before_hash, before_hash)])
     entry = _begin(bot, viewer, "visibility", shown, before_hash, before_hash, f"visibility -> {value}")
     try:
