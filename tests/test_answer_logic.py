@@ -227,3 +227,36 @@ def test_lists_are_one_statement_with_their_lead_in() -> None:
     p = passage(text, kind="list")
     assert statement(p, [(0, len(text))]) == \
         "Work answers 3 key priorities: Fewer children entering care; More leaving care"
+
+
+def commitment(action: str, lead: str | None, timescale: str | None, source: str = "plan.txt", pid: str = "p1"):
+    from assistant.views.commitments import Commitment
+
+    return Commitment(plan="Plan", theme="Family", action=action, lead=lead, lead_normalised=lead, timescale=timescale,
+                      due=None, recurrence=None, measure=None, source=source, char_start=0, char_end=len(action),
+                      text=action, passage_id=pid)
+
+
+def test_the_register_answers_who_leads_from_the_commitment_sharing_its_words() -> None:
+    import pickle
+
+    from assistant.answer.timeline import commitment_statements, register_match
+    from assistant.views.cache import Views
+
+    views = Views(commitments=[
+        commitment("Recruit more foster carers", "Service Manager", "2024", pid="p1"),
+        commitment("Audit kinship care assessments", None, "June 2024", pid="p2"),  # no lead: not for "who"
+        commitment("Audit kinship care assessments every quarter", "Principal Officer", "2025", pid="p3"),
+        commitment("Audit kinship care assessments", "Team Leader", "2025", source="other.txt", pid="p4"),
+    ])
+    who = q("Who leads the audit of kinship care assessments?")
+    assert register_match(who, views, 0.75).lead == "Principal Officer"
+    assert register_match(who, views, 0.75, allowed={"other.txt"}).lead == "Team Leader"
+    assert register_match(q("Who leads the review of school transport?"), views, 0.75) is None
+    assert views.commitments_sharing(["kinship"]) == [1, 2, 3]
+    # The lookups are made again after loading, not stored with the views.
+    assert set(pickle.loads(pickle.dumps(views)).__dict__) == {"commitments", "values", "series"}
+    hits = [Hit(passage=passage("Audit kinship care", kind="row")), Hit(passage=passage("Other", start=50))]
+    hits[0].passage.id = "p3"
+    assert commitment_statements(hits, views) == {
+        "p3": "Audit kinship care assessments every quarter — lead: Principal Officer; due: 2025 (Family, Plan)"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from ..core.types import Answer, Citation, Passage
 from ..views.cache import Views
@@ -36,23 +36,24 @@ def render_commitment(c: Commitment) -> str:
     return text + (f" ({where})" if where else "")
 
 
-def register_match(q: Question, commitments: Iterable[Commitment], threshold: float,
-                   allowed: set[str] | None = None) -> Commitment | None:
+def register_match(q: Question, views: Views, threshold: float, allowed: set[str] | None = None) -> Commitment | None:
     """The register's commitment a "who leads …?" or "when will …?" question is about, or None.
 
     It must hold at least `threshold` of the question's rarity-weighted key words in its action
     and theme, and give what is asked (a lead or partners for who, a timescale for when), so that
-    chat and register agree."""
+    chat and register agree. Only commitments sharing a key word can reach a threshold above 0,
+    so only those are read (a large archive's register holds many thousands)."""
     if not (q.wants_person or q.wants_date) or not q.key:
         return None
     best: tuple[float, Commitment] | None = None
-    for c in commitments:
+    candidates = views.commitments_sharing(q.key) if threshold > 0 else range(len(views.commitments))
+    for i in candidates:
+        c = views.commitments[i]
         if allowed is not None and c.source not in allowed:
             continue
         if (q.wants_person and not (c.lead or c.partners)) or (q.wants_date and not c.timescale):
             continue
-        terms = {t: 1.0 for t in content_terms(f"{c.action} {c.theme or ''}")}
-        score = coverage(q.key, terms)
+        score = coverage(q.key, views.commitment_terms[i])
         if score >= threshold and (best is None or score > best[0]):
             best = (score, c)
     return best[1] if best else None
@@ -61,11 +62,8 @@ def register_match(q: Question, commitments: Iterable[Commitment], threshold: fl
 def commitment_statements(hits: list[Hit], views: Views) -> dict[str, str]:
     """For action-plan rows among `hits`: the commitment read from each, as the statement to use (by passage id)."""
     rows = {h.passage.id for h in hits if h.passage.kind in ("row", "fields")}
-    by_passage: dict[str, list[Commitment]] = {}
-    for c in views.commitments:
-        if c.passage_id in rows:
-            by_passage.setdefault(c.passage_id, []).append(c)
-    return {pid: "; ".join(render_commitment(c) for c in found) for pid, found in by_passage.items()}
+    return {pid: "; ".join(render_commitment(c) for c in views.commitments_by_passage[pid])
+            for pid in rows if pid in views.commitments_by_passage}
 
 
 def add_timeline(answer: Answer, views: Views, passages: Mapping[str, Passage], max_citations: int,

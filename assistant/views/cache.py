@@ -18,11 +18,12 @@ import threading
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
 from ..core.settings import Linking
+from ..core.text import content_terms
 from ..core.types import Passage
 from .commitments import Commitment, extract_commitments
 from .figure_values import FigureValue, Series
@@ -42,6 +43,41 @@ class Views:
     commitments: list[Commitment] = field(default_factory=list)
     values: list[FigureValue] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
+
+    # Lookups made on first use (not pickled: `__getstate__`), so that a question reads the few
+    # commitments it can be about rather than the whole register of a large archive.
+    @cached_property
+    def commitment_terms(self) -> list[frozenset[str]]:
+        """Each commitment's content terms (of its action and theme), in register order."""
+        return [frozenset(content_terms(f"{c.action} {c.theme or ''}")) for c in self.commitments]
+
+    @cached_property
+    def commitments_by_term(self) -> dict[str, list[int]]:
+        """Term -> positions in `commitments` of those whose action or theme holds it."""
+        postings: dict[str, list[int]] = {}
+        for i, terms in enumerate(self.commitment_terms):
+            for t in terms:
+                postings.setdefault(t, []).append(i)
+        return postings
+
+    @cached_property
+    def commitments_by_passage(self) -> dict[str, list[Commitment]]:
+        """Passage id -> the commitments read from it, in register order."""
+        found: dict[str, list[Commitment]] = {}
+        for c in self.commitments:
+            found.setdefault(c.passage_id, []).append(c)
+        return found
+
+    def commitments_sharing(self, terms: Iterable[str]) -> list[int]:
+        """Positions, in register order, of the commitments whose action or theme holds one of `terms`."""
+        return sorted({i for t in terms for i in self.commitments_by_term.get(t, ())})
+
+    def prepare(self) -> None:
+        """Make the lookups now (a warm-up), so that no question pays for them."""
+        _ = self.commitments_by_term, self.commitments_by_passage
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k in ("commitments", "values", "series")}
 
 
 class IndexedPassages(Protocol):
