@@ -166,7 +166,7 @@ class _Components:
 
     def joinable(self, i: int, j: int) -> bool:
         ri, rj = self.find(i), self.find(j)
-        return ri != rj and not self.sources[ri] & self.sources[rj]
+        return ri != rj and self.sources[ri].isdisjoint(self.sources[rj])
 
     def join(self, i: int, j: int) -> None:
         ri, rj = self.find(i), self.find(j)
