@@ -50,7 +50,7 @@ from .store.check import CheckReport
 from .store.paths import IndexPaths
 from .store.search_index import Audience, SearchIndex
 from .store.texts import cached_text
-from .views.cache import Views, views_for
+from .views.cache import Views, load_in_background, views_for, views_loaded, views_size
 from .views.commitments import Commitment
 from .views.figure_values import Series
 
@@ -207,13 +207,26 @@ class Assistant:
         """Commitments and figure series of the loaded index (read once per index)."""
         return views_for(self.index, self.settings.linking)
 
+    def _views_now(self) -> Views | None:
+        """The views for answering a question: loaded now when that is quick (a file of at most
+        `selection.views_wait_mb`), else only if already loaded; a large archive's load in the background
+        meanwhile, so that the first answer after start-up does not wait for them."""
+        index = self.index
+        ready = views_loaded(index)
+        if ready is not None:
+            return ready
+        if views_size(index) <= self.settings.selection.views_wait_mb * 1e6:
+            return self.views()
+        load_in_background(index, self.settings.linking)
+        return None
+
     def warm(self) -> None:
         """Load the index, the model and the views now (otherwise the first question pays for them)."""
         index = self.index
         newest = max(index.documents.values(), key=lambda d: d.published, default=None)
         # The first search pays one-off set-up costs in each library; any question will do.
         self.ask(f"What does {newest.title} say?" if newest else "What do the reports say?")
-        self.views().prepare()
+        self.views()
         # What is loaded now lives as long as the index: out of the cyclic collector's reach, so that
         # no later question waits for it to walk a large archive's objects (hundreds of ms at 100k
         # passages). Refcounting still frees them when the index is reloaded.
@@ -251,7 +264,8 @@ class Assistant:
             allowed = allowed - others
         elif others:
             allowed = set(index.documents) - others
-        match = register_match(q, self.views(), self.settings.selection.register_match, allowed)
+        views = self._views_now()
+        match = register_match(q, views, self.settings.selection.register_match, allowed) if views else None
         passage = index.passages.get(match.passage_id) if match else None
         if passage is None:
             return ranked
@@ -460,11 +474,12 @@ class Assistant:
         ranked = rerank(q, hits, self._terms, boost_ids, others)
         ranked = self._register_first(q, ranked, filters, others)
         rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind in ("row", "fields")]
-        overrides = commitment_statements(rows, self.views()) if rows else {}
+        views = self._views_now()
+        overrides = commitment_statements(rows, views) if rows and views else {}
         answer = answer_from_hits(q, ranked, self._terms, index.df, overrides, self.settings.abstention,
                                   self.settings.selection, others)
-        if not answer.abstained and CHANGE_RE.search(q.search_text):
-            add_timeline(answer, self.views(), index.passages, self.settings.selection.max_citations,
+        if views and not answer.abstained and CHANGE_RE.search(q.search_text):
+            add_timeline(answer, views, index.passages, self.settings.selection.max_citations,
                          filters.allowed_sources(index.documents) if filters else None)
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}

@@ -143,3 +143,26 @@ def test_timelines_respect_filters(bot: Assistant) -> None:
 def test_a_pronoun_with_nothing_before_it_asks_for_the_full_question(bot: Assistant) -> None:
     answer = bot.ask("Who leads that?")
     assert answer.abstained and not answer.citations and "Ask it in full" in answer.answer
+
+
+def test_a_large_archive_s_register_loads_in_the_background_and_answers_go_on_meanwhile(settings) -> None:
+    """Views larger than `selection.views_wait_mb` (here 0: any) are not waited for: the question is answered from
+    the passages while they load in a thread; once loaded, the register's row leads the answer again."""
+    import time
+
+    from assistant.views.cache import views_loaded
+
+    s = settings.model_copy(update={"selection": settings.selection.model_copy(update={"views_wait_mb": 0})})
+    bot = Assistant(s)
+    question = "Who leads the action to develop a clear edge of care offer to all families, and by when?"
+    index = bot.index
+    assert views_loaded(index) is None
+    first = bot.ask(question)
+    assert not first.abstained and first.citations
+    for _ in range(600):  # the thread reads a small file: at most a few seconds on a busy machine
+        if views_loaded(index) is not None:
+            break
+        time.sleep(0.05)
+    assert views_loaded(index) is not None and views_loaded(index).commitments
+    later = bot.ask(question)
+    assert "lead: Senior Manager" in later.answer and "due: June 2024" in later.answer

@@ -116,6 +116,11 @@ class Selection(BaseModel):
     register_match: float = Field(0.75, description="A 'who leads …' or 'when will …' question is answered from the "
                                                     "register's commitment that holds this share of what it asks about "
                                                     "(its rarity-weighted words) in its action and theme.")
+    views_wait_mb: float = Field(32.0, ge=0, description="A question waits for the commitments register and figure "
+                                                         "series to load when the file that holds them is at most this "
+                                                         "size (about a second to read); a larger archive's load in the "
+                                                         "background, and the answers given meanwhile go without them "
+                                                         "(no register row first, no timeline).")
 
 
 class Linking(BaseModel):

@@ -182,18 +182,43 @@ def read_views(folder: Path, settings: Linking) -> Views | None:
 
 _CACHE: "weakref.WeakKeyDictionary[object, Views]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_LOADING = threading.Lock()  # one load at a time: two callers of a large archive would hold it twice
 
 
 def views_for(index: IndexedPassages, settings: Linking | None = None) -> Views:
     """The views of a loaded index, loaded or computed once per index object (a reloaded index is read again)."""
-    with _LOCK:
-        hit = _CACHE.get(index)
+    hit = views_loaded(index)
     if hit is not None:
         return hit
-    settings = settings or Linking()
-    views = read_views(index.keyword_dir, settings)
-    if views is None:
-        # Not written at ingest (an index from an older version): compute them, unless that would take minutes.
-        views = Views() if len(index.passages) > LARGE_INDEX else compute_views(index.passages, settings)
+    with _LOADING:
+        hit = views_loaded(index)
+        if hit is not None:
+            return hit
+        settings = settings or Linking()
+        views = read_views(index.keyword_dir, settings)
+        if views is None:
+            # Not written at ingest (an index from an older version): compute them, unless that would take minutes.
+            views = Views() if len(index.passages) > LARGE_INDEX else compute_views(index.passages, settings)
+        views.prepare()  # with the load, so that a question never pays for the lookups
+        with _LOCK:
+            return _CACHE.setdefault(index, views)
+
+
+def views_loaded(index: IndexedPassages) -> Views | None:
+    """The views of `index` if they are loaded already, else None (never waits)."""
     with _LOCK:
-        return _CACHE.setdefault(index, views)
+        return _CACHE.get(index)
+
+
+def views_size(index: IndexedPassages) -> int:
+    """Bytes of the views file the ingest wrote for `index` (0 when there is none)."""
+    try:
+        return (index.keyword_dir / VIEWS_FILE).stat().st_size
+    except OSError:
+        return 0
+
+
+def load_in_background(index: IndexedPassages, settings: Linking | None = None) -> None:
+    """Start loading the views of `index` in a thread (a no-op once they are loaded or loading)."""
+    if views_loaded(index) is None and not _LOADING.locked():
+        threading.Thread(target=views_for, args=(index, settings), name="views-loader", daemon=True).start()
