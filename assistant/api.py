@@ -14,7 +14,6 @@ retrieval -> cited answer).
 
 from __future__ import annotations
 
-import gc
 import logging
 import sqlite3
 import threading
@@ -33,6 +32,7 @@ from .answer.retrieve import Filters, Hit, Retriever
 from .answer.timeline import add_timeline, commitment_statements, register_match
 from .core.errors import IndexCorrupt, IndexMissing, NothingVisible, UnreadableDocument
 from .core.identity import Viewer, check_editor
+from .core.memory import keep_out_of_collector
 from .core.settings import Settings, get_settings, shown_path
 from .core.text import content_terms
 from .core.types import Answer, DocumentRecord, Progress
@@ -227,10 +227,7 @@ class Assistant:
         # The first search pays one-off set-up costs in each library; any question will do.
         self.ask(f"What does {newest.title} say?" if newest else "What do the reports say?")
         self.views()
-        # What is loaded now lives as long as the index: out of the cyclic collector's reach, so that
-        # no later question waits for it to walk a large archive's objects (hundreds of ms at 100k
-        # passages). Refcounting still frees them when the index is reloaded.
-        gc.freeze()
+        keep_out_of_collector()  # what is loaded now lives as long as the index
 
     def example_questions(self, n: int = 4, viewer: Viewer | None = None) -> list[str]:
         """Questions this library can answer, made from its own contents (for a new user to try): a figure

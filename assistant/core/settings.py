@@ -145,8 +145,11 @@ class Ingest(BaseModel):
                                               "in the ingesting process, without a time limit.")
     file_timeout: float = Field(120.0, gt=0, description="Seconds one file may take to read in a worker before it is "
                                                          "skipped and reported as too slow to read.")
-    read_ahead: int = Field(8, ge=1, description="Documents read ahead of the embedding (per worker): enough to keep "
-                                                 "the model busy, few enough to bound memory.")
+    read_ahead: int = Field(200, ge=1, description="Most documents read ahead of the embedding (per worker).")
+    read_ahead_chars: int = Field(400_000, ge=1, description="Characters of read text waiting for the embedding: the "
+                                                             "next batch is read while one embeds (with only a few "
+                                                             "documents ahead, the model waited for PDFs after each "
+                                                             "batch), and memory holds about two batches.")
     batch_chars: int = Field(400_000, ge=1, description="Characters of text embedded and committed together: an "
                                                         "interrupted ingest resumes after the last committed batch, "
                                                         "and memory holds one batch.")

@@ -109,9 +109,11 @@ class BatchEmbedder:
 
     def delete(self, sources: list[str]) -> None:
         """Drop every vector of these documents. After a crash the store may hold part of a document that
-        no record knows of; starting each document from nothing makes a repeated ingest exact."""
-        for source in sources:
-            self.vector_store.delete(source)
+        no record knows of; starting each document from nothing makes a repeated ingest exact. One
+        delete for the batch: one per document scanned the store's metadata each time (8 s in 2,000).
+        On the collection itself: llama-index's `delete_nodes` sends an empty id list, which Chroma refuses."""
+        if sources:
+            self.collection.delete(where={"document_id": {"$in": list(sources)}})  # llama-index's document id
 
     def run(self, docs: list[Document]) -> dict[str, list[Any]]:
         """Embed and store `docs` (replacing any earlier vectors of theirs); their nodes, per document,

@@ -4,8 +4,8 @@
         result.document or result.problem or result.sha256
 
 A background thread keeps `workers` processes busy with one file each, up to `read_ahead`
-documents per worker ahead of what the caller has taken, so the model embeds one batch while
-the next is being read and memory holds only that window. A file that takes longer than
+documents per worker and `read_ahead_chars` of text ahead of what the caller has taken, so the
+model embeds one batch while the next is being read and memory holds only that window. A file that takes longer than
 `file_timeout` seconds has its worker killed (and replaced): it comes back as a problem that
 names the limit, and the rest goes on. A worker that dies on a file (a crash in a PDF
 library) is reported the same way. Processes are started with "spawn": the ingesting process
@@ -163,6 +163,7 @@ class _Feeder:
         self.corpus, self.tasks, self.settings = corpus, tasks, settings
         self.results: dict[int, ReadResult] = {}
         self.taken = 0  # results the caller has consumed
+        self.waiting_chars = 0  # text read and not yet taken
         self.error: BaseException | None = None
         self.closing = False
         self.cond = threading.Condition()
@@ -180,7 +181,8 @@ class _Feeder:
             while not self.closing and (queue or any(w.slot is not None for w in workers)):
                 for w in workers:
                     with self.cond:
-                        room = queue and queue[0] < self.taken + window
+                        room = (queue and queue[0] < self.taken + window
+                                and self.waiting_chars < self.settings.read_ahead_chars)
                     if w.slot is None and room:
                         slot = queue.popleft()
                         w.give(slot, self.tasks[slot], self.settings.file_timeout)
@@ -198,6 +200,7 @@ class _Feeder:
                         continue
                     with self.cond:
                         self.results[w.slot] = got
+                        self.waiting_chars += _chars(got)
                         self.cond.notify_all()
                     if got.seconds < 0 or not w.process.is_alive():
                         w.stop(kill=True)
@@ -237,14 +240,20 @@ class _Feeder:
                     raise self.error
                 self.cond.wait(_POLL)
             self.taken = slot + 1
+            got = self.results.pop(slot)
+            self.waiting_chars -= _chars(got)
             self.cond.notify_all()
-            return self.results.pop(slot)
+            return got
 
     def close(self) -> None:
         with self.cond:
             self.closing = True
             self.cond.notify_all()
         self.thread.join(timeout=30)
+
+
+def _chars(result: ReadResult) -> int:
+    return len(result.document.text) if result.document is not None else 0
 
 
 def read_files(corpus: Path, tasks: list[ReadTask], settings: Ingest) -> Iterator[ReadResult]:

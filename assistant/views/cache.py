@@ -22,6 +22,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from ..core.memory import collector_paused, keep_out_of_collector
 from ..core.settings import Linking
 from ..core.text import content_terms
 from ..core.types import Passage
@@ -44,12 +45,13 @@ class Views:
     values: list[FigureValue] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
 
-    # Lookups made on first use (not pickled: `__getstate__`), so that a question reads the few
-    # commitments it can be about rather than the whole register of a large archive.
+    # Lookups made on first use, so that a question reads the few commitments it can be about rather
+    # than the whole register of a large archive. The terms are read at ingest and kept in the file
+    # (seconds at a million passages); the rest is quick to make and is not (`__getstate__`).
     @cached_property
     def commitment_terms(self) -> list[frozenset[str]]:
         """Each commitment's content terms (of its action and theme), in register order."""
-        return [frozenset(content_terms(f"{c.action} {c.theme or ''}")) for c in self.commitments]
+        return [commitment_terms(c) for c in self.commitments]
 
     @cached_property
     def commitments_by_term(self) -> dict[str, list[int]]:
@@ -77,7 +79,12 @@ class Views:
         _ = self.commitments_by_term, self.commitments_by_passage
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k in ("commitments", "values", "series")}
+        return {k: v for k, v in self.__dict__.items() if k in ("commitments", "values", "series", "commitment_terms")}
+
+
+def commitment_terms(c: Commitment) -> frozenset[str]:
+    """What a commitment is about, as content terms of its action and theme (what a question is matched on)."""
+    return frozenset(content_terms(f"{c.action} {c.theme or ''}"))
 
 
 class IndexedPassages(Protocol):
@@ -91,7 +98,8 @@ class IndexedPassages(Protocol):
 def views_code() -> bytes:
     """The code that reads commitments and figures (read once per process)."""
     here = Path(__file__).parent
-    return b"".join((here / name).read_bytes() for name in sorted(os.listdir(here)) if name.endswith(".py"))
+    views = b"".join((here / name).read_bytes() for name in sorted(os.listdir(here)) if name.endswith(".py"))
+    return views + (here.parent / "core" / "text.py").read_bytes()  # the terms kept with the commitments
 
 
 def views_signature(settings: Linking) -> str:
@@ -111,26 +119,31 @@ class DocumentViews:
 
     commitments: list[Commitment] = field(default_factory=list)
     values: list[FigureValue] = field(default_factory=list)
+    terms: list[frozenset[str]] = field(default_factory=list)  # commitment_terms of each commitment
 
 
 def document_views(passages: Iterable[Passage], settings: Linking) -> DocumentViews:
     """One document's commitments and figures: both are read document by document, so the views of a
     library are its documents' views one after another (in source order), plus the series."""
     items = list(passages)
-    return DocumentViews(extract_commitments(items), extract_figures(items, settings))
+    commitments = extract_commitments(items)
+    return DocumentViews(commitments, extract_figures(items, settings), [commitment_terms(c) for c in commitments])
 
 
 def assemble_views(documents: Iterable[DocumentViews], settings: Linking) -> Views:
     """The views of a library from its documents' views, given in source order."""
-    views = Views()
+    views, terms = Views(), []
     for d in documents:
         views.commitments.extend(d.commitments)
         views.values.extend(d.values)
+        terms.extend(d.terms)
+    views.commitment_terms = terms
     views.series = build_series(views.values, settings)
     return views
 
 
 def write_document_views(folder: Path, key: str, views: DocumentViews, settings: Linking) -> None:
+    views.terms = share_strings([*views.commitments, *views.values], views.terms)
     _dump(folder, f"{key}.pkl", {"signature": views_signature(settings), "views": views})
 
 
@@ -150,7 +163,7 @@ def _dump(folder: Path, name: str, data: object) -> None:
 
 def _load(path: Path, settings: Linking) -> object:
     try:
-        with open(path, "rb") as f:
+        with open(path, "rb") as f, collector_paused():
             data = pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
@@ -171,7 +184,23 @@ def prune_views(folder: Path, keep: Iterable[str]) -> None:
 
 def write_views(folder: Path, views: Views, settings: Linking) -> None:
     """Keep the views beside the keyword index, so that loading an index stays quick."""
+    views.commitment_terms = share_strings([*views.commitments, *views.values, *views.series], views.commitment_terms)
     _dump(folder, VIEWS_FILE, {"signature": views_signature(settings), "views": views})
+
+
+def share_strings(items: Iterable[object], terms: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Make equal strings of these commitments, figures and series one object, and of their terms (which
+    it returns). A report's title, organisation, date and sections repeat on each of its commitments and
+    figures; pickle writes a shared string once, so the file is about half the size, and loads quicker
+    into less memory."""
+    shared: dict[str, str] = {}
+    for item in items:
+        for name, value in vars(item).items():
+            if isinstance(value, str):
+                setattr(item, name, shared.setdefault(value, value))
+            elif isinstance(value, list) and value and isinstance(value[0], str):
+                value[:] = [shared.setdefault(v, v) for v in value]
+    return [frozenset(shared.setdefault(t, t) for t in ts) for ts in terms]
 
 
 def read_views(folder: Path, settings: Linking) -> Views | None:
@@ -199,7 +228,9 @@ def views_for(index: IndexedPassages, settings: Linking | None = None) -> Views:
         if views is None:
             # Not written at ingest (an index from an older version): compute them, unless that would take minutes.
             views = Views() if len(index.passages) > LARGE_INDEX else compute_views(index.passages, settings)
-        views.prepare()  # with the load, so that a question never pays for the lookups
+        with collector_paused():
+            views.prepare()  # with the load, so that a question never pays for the lookups
+        keep_out_of_collector()  # they live as long as the index
         with _LOCK:
             return _CACHE.setdefault(index, views)
 
