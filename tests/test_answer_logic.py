@@ -262,3 +262,14 @@ def test_the_register_answers_who_leads_from_the_commitment_sharing_its_words() 
     hits[0].passage.id = "p3"
     assert commitment_statements(hits, views) == {
         "p3": "Audit kinship care assessments every quarter — lead: Principal Officer; due: 2025 (Family, Plan)"}
+
+
+def test_keyword_top_rows_ranks_only_matching_rows_best_first_with_ties_in_row_order() -> None:
+    import numpy as np
+
+    from assistant.store.search_index import top_rows
+
+    scores = np.array([0.0, 2.0, 0.0, 3.0, 2.0, 0.0, 2.0, 1.0], dtype=np.float32)
+    assert top_rows(scores, 10) == [(3, 3.0), (1, 2.0), (4, 2.0), (6, 2.0), (7, 1.0)]  # zeros never come back
+    assert top_rows(scores, 3) == [(3, 3.0), (1, 2.0), (4, 2.0)]  # the tie at the cut: the earlier rows
+    assert top_rows(np.zeros(5, dtype=np.float32), 3) == []

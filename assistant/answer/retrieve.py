@@ -132,30 +132,15 @@ class Retriever:
         return {pid: float(s) for pid, s in zip(got["ids"], sims)}
 
     def lexical(self, query: str, filters: Filters | None = None, k: int | None = None) -> list[tuple[str, float]]:
-        import bm25s
-
-        bm25 = self.index.bm25
         n = len(self.index.order)
         if n == 0:
-            return []
-        tokens = bm25s.tokenize(query, stopwords="en", stemmer=bm25.stemmer, token_pattern=bm25.token_pattern,
-                                show_progress=False)
-        if not tokens.vocab:
             return []
         mask = None
         if filters:
             mask = self.index.row_mask(filters.allowed_sources(self.index.documents))
             if not mask.any():
                 return []
-        docs, scores = bm25.bm25.retrieve(tokens, k=min(k or self.bm25_k, n), weight_mask=mask, show_progress=False,
-                                          return_as="tuple")
-        out = []
-        for doc, score in zip(docs[0], scores[0]):
-            if score <= 0:
-                continue
-            pid = doc["node_id"] if isinstance(doc, dict) else self.index.order[int(doc)]
-            out.append((pid, float(score)))
-        return out
+        return [(self.index.order[row], score) for row, score in self.index.bm25.search(query, min(k or self.bm25_k, n), mask)]
 
     def search(self, query: str, filters: Filters | None = None, extra_queries: list[str] | None = None) -> tuple[list[Hit], dict[str, float]]:
         """Candidates for `query`, best first, with per-stage timings in ms.

@@ -42,21 +42,30 @@ def register_match(q: Question, views: Views, threshold: float, allowed: set[str
     It must hold at least `threshold` of the question's rarity-weighted key words in its action
     and theme, and give what is asked (a lead or partners for who, a timescale for when), so that
     chat and register agree. Only commitments sharing a key word can reach a threshold above 0,
-    so only those are read (a large archive's register holds many thousands)."""
-    if not (q.wants_person or q.wants_date) or not q.key:
+    so only those are scored, term by term through the register's lookup (a large archive's register
+    holds hundreds of thousands, and a common word is in many of them)."""
+    key = q.key
+    total = sum(key.values())
+    if not (q.wants_person or q.wants_date) or not total:
         return None
-    best: tuple[float, Commitment] | None = None
-    candidates = views.commitments_sharing(q.key) if threshold > 0 else range(len(views.commitments))
-    for i in candidates:
+    if threshold <= 0:
+        scores = {i: coverage(key, terms) * total for i, terms in enumerate(views.commitment_terms)}
+    else:
+        scores = {}
+        for term, weight in key.items():  # the weights of its key words each commitment holds (= coverage)
+            for i in views.commitments_by_term.get(term, ()):
+                scores[i] = scores.get(i, 0.0) + weight
+    best: tuple[float, int] | None = None
+    for i, score in scores.items():
+        if score < threshold * total or (best is not None and (score, -i) <= (best[0], -best[1])):
+            continue  # below the threshold, or not better than the best so far (ties: the first in the register)
         c = views.commitments[i]
         if allowed is not None and c.source not in allowed:
             continue
         if (q.wants_person and not (c.lead or c.partners)) or (q.wants_date and not c.timescale):
             continue
-        score = coverage(q.key, views.commitment_terms[i])
-        if score >= threshold and (best is None or score > best[0]):
-            best = (score, c)
-    return best[1] if best else None
+        best = (score, i)
+    return views.commitments[best[1]] if best else None
 
 
 def commitment_statements(hits: list[Hit], views: Views) -> dict[str, str]:
@@ -77,7 +86,7 @@ def add_timeline(answer: Answer, views: Views, passages: Mapping[str, Passage], 
                    for c in answer.citations)
 
     best: tuple[int, Series] | None = None
-    for s in views.series:
+    for s in views.series_citing({c.source for c in answer.citations}):
         n = sum(1 for p in s.points for v in p.citations if cited(v))
         if n >= 1 and len(s.points) >= 2 and (best is None or n > best[0]):
             best = (n, s)

@@ -34,6 +34,33 @@ class KeywordEngine:
         self.stemmer = Stemmer.Stemmer("english")
         self.token_pattern = TOKEN_PATTERN
 
+    def search(self, query: str, k: int, mask: Any = None) -> list[tuple[int, float]]:
+        """The `k` best BM25 rows for `query` with a score above 0, best first; `mask` (1 or 0 per row) limits them."""
+        import bm25s
+
+        tokens = bm25s.tokenize(query, stopwords="en", stemmer=self.stemmer, token_pattern=self.token_pattern,
+                                show_progress=False, return_ids=False)[0]
+        ids = self.bm25.get_tokens_ids(tokens)
+        if not ids:
+            return []
+        return top_rows(self.bm25.get_scores(ids, weight_mask=mask), k)
+
+
+def top_rows(scores: Any, k: int) -> list[tuple[int, float]]:
+    """The `k` rows of `scores` with the highest score above 0, best first (a tie: the earlier row first).
+    Only the matching rows are ranked: bm25s partitions the whole array, nearly all zeros, which took
+    230 ms of a query at a million passages."""
+    import numpy as np
+
+    rows = np.flatnonzero(scores > 0)
+    if len(rows) > k:
+        got = scores[rows]
+        kth = np.partition(got, -k)[-k]
+        above, tied = rows[got > kth], rows[got == kth]
+        rows = np.concatenate([above, tied[:k - len(above)]])
+    rows = rows[np.lexsort((rows, -scores[rows]))]
+    return [(int(r), float(scores[r])) for r in rows]
+
 
 class RowIds(Sequence[str]):
     """BM25 row -> passage id, and passage id -> row, over a compact array of ids (memory-mapped: a

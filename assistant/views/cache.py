@@ -70,13 +70,26 @@ class Views:
             found.setdefault(c.passage_id, []).append(c)
         return found
 
+    @cached_property
+    def series_by_source(self) -> dict[str, list[int]]:
+        """Report -> positions in `series` of those with a value from it (a timeline is built from cited reports)."""
+        found: dict[str, list[int]] = {}
+        for i, s in enumerate(self.series):
+            for source in s.sources:
+                found.setdefault(source, []).append(i)
+        return found
+
+    def series_citing(self, sources: Iterable[str]) -> list[Series]:
+        """The series with a value from one of `sources`, in their order."""
+        return [self.series[i] for i in sorted({i for s in sources for i in self.series_by_source.get(s, ())})]
+
     def commitments_sharing(self, terms: Iterable[str]) -> list[int]:
         """Positions, in register order, of the commitments whose action or theme holds one of `terms`."""
         return sorted({i for t in terms for i in self.commitments_by_term.get(t, ())})
 
     def prepare(self) -> None:
         """Make the lookups now (a warm-up), so that no question pays for them."""
-        _ = self.commitments_by_term, self.commitments_by_passage
+        _ = self.commitments_by_term, self.commitments_by_passage, self.series_by_source
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k in ("commitments", "values", "series", "commitment_terms")}
