@@ -273,3 +273,26 @@ def test_keyword_top_rows_ranks_only_matching_rows_best_first_with_ties_in_row_o
     assert top_rows(scores, 10) == [(3, 3.0), (1, 2.0), (4, 2.0), (6, 2.0), (7, 1.0)]  # zeros never come back
     assert top_rows(scores, 3) == [(3, 3.0), (1, 2.0), (4, 2.0)]  # the tie at the cut: the earlier rows
     assert top_rows(np.zeros(5, dtype=np.float32), 3) == []
+
+
+def test_a_timeline_is_chosen_by_the_series_values_within_the_cited_spans() -> None:
+    from assistant.views.cache import Views
+    from assistant.views.figure_values import FigureValue, Series, SeriesPoint
+
+    def value(source: str, start: int, end: int) -> FigureValue:
+        return FigureValue(measure="m", value=1.0, value_text="1", unit="count", period="2020", role="value",
+                           source=source, char_start=start, char_end=end, text="x" * (end - start))
+
+    def series(*values: FigureValue) -> Series:
+        points = [SeriesPoint(value=1.0, value_text="1", unit="count", period="2020", role="value", sort_key=0.0,
+                              citations=[v]) for v in values]
+        return Series(id="s", measure="m", labels=["m"], place="", unit="count", organisations=[],
+                      sources=sorted({v.source for v in values}), values=list(values), points=points)
+
+    views = Views(series=[series(value("a.txt", 10, 20), value("a.txt", 30, 40), value("b.txt", 5, 9)),
+                          series(value("a.txt", 100, 120), value("c.txt", 0, 4))])
+    # Two overlapping spans of a.txt hold the first series' values at 10-20 and 30-40, each counted once.
+    assert views.series_in_spans([("a.txt", 0, 45), ("a.txt", 15, 50)]) == {0: 2}
+    # A value must lie wholly within a span; other reports' spans say nothing of a.txt's values.
+    assert views.series_in_spans([("a.txt", 0, 15), ("c.txt", 0, 4), ("b.txt", 100, 200)]) == {1: 1}
+    assert views.series_in_spans([("a.txt", 95, 125), ("b.txt", 0, 10)]) == {1: 1, 0: 1}

@@ -85,14 +85,12 @@ def add_timeline(answer: Answer, views: Views, passages: Mapping[str, Passage], 
         return any(c.source == v.source and c.char_start <= v.char_start and v.char_end <= c.char_end  # type: ignore[attr-defined]
                    for c in answer.citations)
 
-    best: tuple[int, Series] | None = None
-    for s in views.series_citing({c.source for c in answer.citations}):
-        n = sum(1 for p in s.points for v in p.citations if cited(v))
-        if n >= 1 and len(s.points) >= 2 and (best is None or n > best[0]):
-            best = (n, s)
-    if not best:
+    counts = views.series_in_spans((c.source, c.char_start, c.char_end) for c in answer.citations)
+    # The series with the most cited values (the first in the views on a tie), of at least two points.
+    best = min(((-n, i) for i, n in counts.items() if len(views.series[i].points) >= 2), default=None)
+    if best is None:
         return
-    series = best[1]
+    series = views.series[best[1]]
     for point in series.points:
         v = point.citations[0]
         if cited(v) or len(answer.citations) >= max_citations or v.passage_id not in passages:

@@ -11,6 +11,7 @@ the index's passages, once per loaded index.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import pickle
@@ -71,17 +72,31 @@ class Views:
         return found
 
     @cached_property
-    def series_by_source(self) -> dict[str, list[int]]:
-        """Report -> positions in `series` of those with a value from it (a timeline is built from cited reports)."""
-        found: dict[str, list[int]] = {}
+    def series_values(self) -> dict[str, tuple[list[int], list[tuple[int, int, int]]]]:
+        """Report -> the values its series points cite, by start: (starts, [(start, end, position in `series`)])."""
+        found: dict[str, list[tuple[int, int, int]]] = {}
         for i, s in enumerate(self.series):
-            for source in s.sources:
-                found.setdefault(source, []).append(i)
-        return found
+            for point in s.points:
+                for v in point.citations:
+                    found.setdefault(v.source, []).append((v.char_start, v.char_end, i))
+        return {source: ([e[0] for e in got], got) for source, got in ((k, sorted(v)) for k, v in found.items())}
 
-    def series_citing(self, sources: Iterable[str]) -> list[Series]:
-        """The series with a value from one of `sources`, in their order."""
-        return [self.series[i] for i in sorted({i for s in sources for i in self.series_by_source.get(s, ())})]
+    def series_in_spans(self, spans: Iterable[tuple[str, int, int]]) -> dict[int, int]:
+        """Position in `series` -> how many of its points' values lie within one of these (source, start, end)
+        spans: what a timeline is chosen by, read from the cited spans rather than from every series."""
+        within: set[tuple[str, int]] = set()  # a value within two overlapping spans counts once
+        for source, start, end in spans:
+            starts, entries = self.series_values.get(source, ([], []))
+            for j in range(bisect.bisect_left(starts, start), len(entries)):
+                if entries[j][0] > end:
+                    break
+                if entries[j][1] <= end:
+                    within.add((source, j))
+        counts: dict[int, int] = {}
+        for source, j in within:
+            i = self.series_values[source][1][j][2]
+            counts[i] = counts.get(i, 0) + 1
+        return counts
 
     def commitments_sharing(self, terms: Iterable[str]) -> list[int]:
         """Positions, in register order, of the commitments whose action or theme holds one of `terms`."""
@@ -89,7 +104,7 @@ class Views:
 
     def prepare(self) -> None:
         """Make the lookups now (a warm-up), so that no question pays for them."""
-        _ = self.commitments_by_term, self.commitments_by_passage, self.series_by_source
+        _ = self.commitments_by_term, self.commitments_by_passage, self.series_values
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k in ("commitments", "values", "series", "commitment_terms")}
