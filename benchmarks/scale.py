@@ -3,6 +3,7 @@
 Run by hand (not in CI); results go into docs/benchmarks.md.
 
     .venv/bin/python benchmarks/scale.py query --sizes 10000 100000 1000000
+    .venv/bin/python benchmarks/scale.py measure /tmp/scale/synthetic-1000000 --chroma-server
     .venv/bin/python benchmarks/scale.py ingest --documents 200
 
 `query` builds a synthetic index per size from the real corpus's passages: texts with their
@@ -12,6 +13,9 @@ writes (Chroma collection, a keyword segment and views per document, the BM25 fo
 tables and views put together from them, manifest last), then measures, in a fresh process:
 the model's load (the same at any size), the index's load with the first answer (what grows with
 the archive), the views' load, warm `ask` latency over the benchmark questions and peak RSS.
+With `--chroma-server` (an index kept with `query --keep`), the vectors are queried through a
+`chroma run` server on loopback that has loaded them once, as a larger deployment runs it; the
+server's memory is reported beside the app's.
 
 `ingest` builds a synthetic corpus of N documents from the real reports' passages (numbers
 altered), runs the real ingest on it, and compares with the model's bare encode of the same
@@ -21,6 +25,7 @@ texts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -32,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,14 +195,68 @@ def measure(index_dir: str) -> None:
     }))
 
 
-def query_bench(sizes: list[int], real_index: Path, keep: Path | None) -> None:
+@contextlib.contextmanager
+def chroma_server(index_dir: Path) -> Iterator[tuple[str, int]]:
+    """A `chroma run` server on loopback over the index's Chroma folder, its HNSW graph loaded by a first query
+    (a long-running server pays that once, not each start of the app): yields its URL and process id."""
+    import socket
+    import urllib.request
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(index_dir / "chroma"),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise SystemExit("the chroma server did not start")
+                time.sleep(0.3)
+        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+        t = time.perf_counter()
+        client.get_collection(Settings().collection).query(query_embeddings=[[0.05] * 384], n_results=1)
+        print(f"chroma server: HNSW loaded by its first query in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def rss_mb(pid: int) -> int:
+    """Resident memory of a process now, in MB."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
+def measure_in_child(folder: Path, server: bool) -> dict:
+    """`measure` in a fresh process; with `server`, against a Chroma server (its memory reported beside ours)."""
+    if not server:
+        proc = subprocess.run([sys.executable, __file__, "measure", str(folder)], capture_output=True, text=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    with chroma_server(folder) as (url, pid):
+        proc = subprocess.run([sys.executable, __file__, "measure", str(folder)], capture_output=True, text=True,
+                              env=dict(os.environ, ASSISTANT_CHROMA_URL=url))
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["chroma_server_rss_mb"] = rss_mb(pid)
+    return result
+
+
+def query_bench(sizes: list[int], real_index: Path, keep: Path | None, server: bool = False) -> None:
     base_rows, base_vecs = real_passages(real_index)
     for size in sizes:
         folder = (keep or Path(tempfile.mkdtemp())) / f"synthetic-{size}"
         shutil.rmtree(folder, ignore_errors=True)
         build = build_synthetic(size, folder, base_rows, base_vecs)
-        proc = subprocess.run([sys.executable, __file__, "measure", str(folder)], capture_output=True, text=True)
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result = measure_in_child(folder, server)
         result["build_s"] = round(build, 1)
         print(json.dumps(result), flush=True)
         if keep is None:
@@ -248,13 +308,17 @@ def main() -> None:
     q.add_argument("--keep", type=Path, default=None, help="keep the synthetic indexes under this folder")
     i = sub.add_parser("ingest")
     i.add_argument("--documents", type=int, default=200)
-    m = sub.add_parser("measure")
+    q.add_argument("--chroma-server", action="store_true", help="query the vectors through a Chroma server")
+    m = sub.add_parser("measure", help="measure an index built before (by `query --keep`)")
     m.add_argument("index")
+    m.add_argument("--chroma-server", action="store_true", help="query the vectors through a Chroma server")
     args = ap.parse_args()
     if args.cmd == "query":
-        query_bench(args.sizes, args.real_index, args.keep)
+        query_bench(args.sizes, args.real_index, args.keep, args.chroma_server)
     elif args.cmd == "ingest":
         ingest_bench(args.documents)
+    elif args.chroma_server:
+        print(json.dumps(measure_in_child(Path(args.index), server=True)))
     else:
         measure(args.index)
 
