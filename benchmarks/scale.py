@@ -51,7 +51,7 @@ from assistant.ingest.run import write_keyword_index
 from assistant.store.chroma import chroma_client, chroma_collection, node_to_passage
 from assistant.store.paths import DF, INDEX_VERSION, ROWS, VIEWS, IndexPaths
 from assistant.store.segments import segment_from_nodes, segment_key, write_segment
-from assistant.views.cache import document_views, write_document_views
+from assistant.views.cache import document_views, views_signature, write_document_views
 
 QUESTION_FILES = [ROOT / "tests/data/own_questions.jsonl", ROOT.parent / "shared/eval/questions.jsonl"]
 QUESTIONS = [json.loads(line)["question"] for f in QUESTION_FILES if f.exists()
@@ -153,7 +153,7 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
     keyword = write_keyword_index(settings, paths, records)
     manifest = {"version": INDEX_VERSION, "model": "all-MiniLM-L6-v2", "catalog": "", "pipeline": pipeline_signature(settings),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "documents": docs, "glossary": [], "problems": [],
-                "bm25": keyword}
+                "bm25": keyword, "views": views_signature(settings.linking)}
     paths.manifest.write_text(json.dumps(manifest))
     assert (out / keyword / ROWS).exists() and (out / keyword / DF).exists() and (out / keyword / VIEWS).exists()
     return time.perf_counter() - t0

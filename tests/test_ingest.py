@@ -135,3 +135,28 @@ def test_a_catalog_edit_reindexes_only_that_document(small_corpus: Settings) -> 
     answer = bot.ask("How many children came into care from April to June 2023?")
     assert answer.citations[0].title == "CiC scrutiny slides"
     assert answer.citations[0].organisation == "Example Borough Council"
+
+
+def test_an_unchanged_ingest_writes_again_views_that_another_version_wrote(small_corpus: Settings) -> None:
+    """After an upgrade that changes how commitments and figures are read, the next `assistant ingest` (which
+    `make run` runs) writes the views again once; otherwise every start would read them from the passages."""
+    import pickle
+
+    from assistant.views.cache import VIEWS_FILE, read_views, views_signature
+
+    Assistant(small_corpus).ingest()
+    paths = IndexPaths(small_corpus.index)
+    manifest = read_manifest(paths)
+    assert manifest["views"] == views_signature(small_corpus.linking)
+    views_file = paths.root / manifest["bm25"] / VIEWS_FILE
+    data = pickle.loads(views_file.read_bytes())
+    views_file.write_bytes(pickle.dumps({**data, "signature": "an older version"}))
+    paths.manifest.write_text(json.dumps({**manifest, "views": "an older version"}))
+    assert read_views(views_file.parent, small_corpus.linking) is None  # what a start would have to compute
+
+    again = Assistant(small_corpus).ingest()
+    assert again.nothing_changed and again.passages_embedded == 0
+    refreshed = read_manifest(paths)
+    assert refreshed["views"] == views_signature(small_corpus.linking) and refreshed["bm25"] == manifest["bm25"]
+    views = read_views(views_file.parent, small_corpus.linking)
+    assert views is not None and len(views.values) == len(data["views"].values) > 0

@@ -133,14 +133,18 @@ class Batches:
                                  self.settings.linking)
             t2 = time.perf_counter()
             cache_text(self.paths, doc)
+            t3 = time.perf_counter()
             glossary = [a.to_dict() for a in find_acronyms(doc.text, doc.source)]
-            self.timings["keyword"] = self.timings.get("keyword", 0.0) + t1 - t0
-            self.timings["views"] = self.timings.get("views", 0.0) + t2 - t1
+            t4 = time.perf_counter()
+            for stage, seconds in (("keyword", t1 - t0), ("views", t2 - t1), ("text", t3 - t2), ("glossary", t4 - t3)):
+                self.timings[stage] = self.timings.get(stage, 0.0) + seconds
             self.records[doc.source] = record
             self.glossary[doc.source] = glossary
             self.embedded += len(nodes)
             entries.append({"record": record.to_dict(), "glossary": glossary})
+        t0 = time.perf_counter()
         self.journal.commit(entries)
+        self.timings["journal"] = self.timings.get("journal", 0.0) + time.perf_counter() - t0
         self.batch, self.chars, self.in_batch = [], 0, 0
         self.report()
 

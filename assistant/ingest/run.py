@@ -49,7 +49,7 @@ from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
 from ..store.segments import (Segment, prune_segments, read_segment, segment_from_store, segment_key,
                               segment_passages, write_segment)
 from ..views.cache import (DocumentViews, assemble_views, document_views, prune_views, read_document_views,
-                           write_document_views, write_views)
+                           views_signature, write_document_views, write_views)
 from .batches import Batches, FileState, views_folder
 from .corpus import corpus_files, file_hash, read_catalog, source_name
 from .pipeline import pipeline_signature
@@ -207,6 +207,21 @@ def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str
     return folder.name
 
 
+def _refresh_views(settings: Settings, paths: IndexPaths, manifest: dict[str, Any],
+                   records: dict[str, DocumentRecord]) -> None:
+    """Write the views again when another version of the code that reads commitments and figures wrote
+    them (an upgrade): an unchanged ingest does it once, else every start of the app would read them again
+    from the passages (40 s at 100,000 passages) or, at archive size, go without them."""
+    current = views_signature(settings.linking)
+    if manifest.get("views") == current or not records:
+        return
+    views = assemble_views(_document_views(settings, paths, records), settings.linking)
+    write_views(paths.root / manifest.get("bm25", "bm25"), views, settings.linking)
+    manifest["views"] = current
+    write_manifest(paths, manifest)
+    prepare_audiences(settings, records)
+
+
 def wipe(settings: Settings, paths: IndexPaths) -> None:
     """Remove every built artefact (the Chroma collection too, also on a server)."""
     try:
@@ -268,6 +283,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
             manifest["documents"] = {s: r.to_dict() for s, r in records.items()}
             write_manifest(paths, manifest)
             prepare_audiences(settings, records)
+        _refresh_views(settings, paths, manifest, records)
         return report
     log = Journal(paths, signature, resume=bool(journal))
     batches = Batches(settings, paths, log, lambda: embedder or make_embedder(settings), progress, len(plan.to_read),
@@ -291,6 +307,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         write_manifest(paths, manifest)
         if visibility_changed:
             prepare_audiences(settings, records)
+        _refresh_views(settings, paths, manifest, records)
         report.total_passages = sum(r.passages for r in records.values())
         return report
     report.passages_embedded = batches.embedded
@@ -311,6 +328,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         "glossary": [g for s in records for g in glossary.get(s, [])],
         "problems": [{"source": p.source, "reason": p.reason} for p in report.problems],
         "bm25": keyword_name,
+        "views": views_signature(settings.linking),
     })
     log.close(delete=True)
     prepare_audiences(settings, records)
@@ -367,6 +385,7 @@ def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], rep
             prune_segments(paths, ())  # the vector store is the reference: every segment is read again from it
             records = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest["documents"].items()}
             manifest["bm25"] = write_keyword_index(settings, paths, records)
+            manifest["views"] = views_signature(settings.linking)
             write_manifest(paths, manifest)
         finally:
             lock.release()
