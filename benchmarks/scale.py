@@ -195,41 +195,56 @@ def measure(index_dir: str) -> None:
     }))
 
 
-@contextlib.contextmanager
-def chroma_server(index_dir: Path) -> Iterator[tuple[str, int]]:
-    """A `chroma run` server on loopback over the index's Chroma folder, its HNSW graph loaded by a first query
-    (a long-running server pays that once, not each start of the app): yields its URL and process id."""
+def free_port() -> int:
+    """A TCP port free on loopback now."""
     import socket
-    import urllib.request
-
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(index_dir / "chroma"),
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def local_chroma_server(path: Path, timeout: float = 120) -> Iterator[tuple[str, int]]:
+    """`chroma run` on loopback over the folder `path`, once it answers: yields its URL and process id (the
+    server of `--chroma-server`, and of tests/test_chroma_server.py)."""
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(path),
                              "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + timeout
         while True:
             try:
                 urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise SystemExit("the chroma server did not start")
+                    raise RuntimeError("the chroma server did not start")
                 time.sleep(0.3)
-        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
-        t = time.perf_counter()
-        client.get_collection(Settings().collection).query(query_embeddings=[[0.05] * 384], n_results=1)
-        print(f"chroma server: HNSW loaded by its first query in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def chroma_server(index_dir: Path) -> Iterator[tuple[str, int]]:
+    """A Chroma server over the index's Chroma folder, its HNSW graph loaded by a first query (a long-running
+    server pays that once, not each start of the app): yields its URL and process id."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    with local_chroma_server(index_dir / "chroma") as (url, pid):
+        port = int(url.rsplit(":", 1)[1])
+        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+        t = time.perf_counter()
+        client.get_collection(Settings().collection).query(query_embeddings=[[0.05] * 384], n_results=1)
+        print(f"chroma server: HNSW loaded by its first query in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        yield url, pid
 
 
 def rss_mb(pid: int) -> int:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,35 +9,13 @@ import pytest
 from assistant.api import Assistant
 from assistant.core.errors import AssistantError
 from assistant.core.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchmarks.scale import free_port, local_chroma_server
 
 
 @pytest.fixture()
 def chroma_server(tmp_path: Path):
-    port = _free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("chroma server did not start")
-                time.sleep(0.3)
+    with local_chroma_server(tmp_path / "server-data", timeout=60) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_ingest_and_ask_against_a_chroma_server(small_corpus: Settings, chroma_server: str, tmp_path: Path) -> None:
@@ -59,6 +32,6 @@ def test_ingest_and_ask_against_a_chroma_server(small_corpus: Settings, chroma_s
 
 def test_unreachable_server_is_a_clear_error(small_corpus: Settings) -> None:
     settings = Settings(corpus=small_corpus.corpus, index=small_corpus.index,
-                        chroma_url=f"http://127.0.0.1:{_free_port()}")
+                        chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(AssistantError, match="Cannot reach the Chroma server"):
         Assistant(settings).ingest()
