@@ -253,11 +253,11 @@ def test_the_register_answers_who_leads_from_the_commitment_sharing_its_words() 
     assert register_match(who, views, 0.75).lead == "Principal Officer"
     assert register_match(who, views, 0.75, allowed={"other.txt"}).lead == "Team Leader"
     assert register_match(q("Who leads the review of school transport?"), views, 0.75) is None
-    assert views.commitments_sharing(["kinship"]) == [1, 2, 3]
+    assert views.commitments_by_term["kinship"] == [1, 2, 3]
     # The terms are kept with the views (slow to read again at archive size); the lookups are made after loading.
     again = pickle.loads(pickle.dumps(views))
     assert set(again.__dict__) == {"commitments", "values", "series", "commitment_terms"}
-    assert again.commitments_sharing(["kinship"]) == [1, 2, 3]
+    assert again.commitments_by_term["kinship"] == [1, 2, 3]
     hits = [Hit(passage=passage("Audit kinship care", kind="row")), Hit(passage=passage("Other", start=50))]
     hits[0].passage.id = "p3"
     assert commitment_statements(hits, views) == {

@@ -98,10 +98,6 @@ class Views:
             counts[i] = counts.get(i, 0) + 1
         return counts
 
-    def commitments_sharing(self, terms: Iterable[str]) -> list[int]:
-        """Positions, in register order, of the commitments whose action or theme holds one of `terms`."""
-        return sorted({i for t in terms for i in self.commitments_by_term.get(t, ())})
-
     def prepare(self) -> None:
         """Make the lookups now (a warm-up), so that no question pays for them."""
         _ = self.commitments_by_term, self.commitments_by_passage, self.series_values
