@@ -252,16 +252,16 @@ class Assistant:
         out += [f"What does “{d.title}” cover?" for d in newest if len(d.title) <= 80][:max(0, n - len(out))]
         return out[:n]
 
-    def _register_first(self, q: Question, ranked: list[Hit], filters: Filters | None, others: set[str]) -> list[Hit]:
+    def _register_first(self, q: Question, ranked: list[Hit], filters: Filters | None, others: set[str],
+                        views: Views | None) -> list[Hit]:
         """"Who leads …?", "When will … happen?": the commitments register's matching row leads the answer,
-        so that the chat says what the register says, citing the row."""
+        so that the chat says what the register says, citing the row (none while `views` are not loaded)."""
         index = self.index
         allowed = filters.allowed_sources(index.documents) if filters else None
         if allowed is not None and others:
             allowed = allowed - others
         elif others:
             allowed = set(index.documents) - others
-        views = self._views_now()
         match = register_match(q, views, self.settings.selection.register_match, allowed) if views else None
         passage = index.passages.get(match.passage_id) if match else None
         if passage is None:
@@ -469,9 +469,9 @@ class Assistant:
         boost_ids = {h.passage.id for h in hits if f"{h.passage.source}:{h.passage.char_start}" in boost}
         others = other_places(q.search_text, index.documents)
         ranked = rerank(q, hits, self._terms, boost_ids, others)
-        ranked = self._register_first(q, ranked, filters, others)
-        rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind in ("row", "fields")]
         views = self._views_now()
+        ranked = self._register_first(q, ranked, filters, others, views)
+        rows = [h for h in ranked[:self.settings.selection.commitment_window] if h.passage.kind in ("row", "fields")]
         overrides = commitment_statements(rows, views) if rows and views else {}
         answer = answer_from_hits(q, ranked, self._terms, index.df, overrides, self.settings.abstention,
                                   self.settings.selection, others)

@@ -194,13 +194,18 @@ def _document_views(settings: Settings, paths: IndexPaths, records: dict[str, Do
         yield got
 
 
+def _write_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord], folder: Path) -> None:
+    """The library's views (its documents' views put together, figures linked into series) into `folder`."""
+    write_views(folder, assemble_views(_document_views(settings, paths, records), settings.linking), settings.linking)
+
+
 def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord],
                         timings: dict[str, float] | None = None) -> str:
     """The keyword index and views of every indexed document, in a new folder; returns its name."""
     t0 = time.perf_counter()
     folder = build_bm25(settings, paths, _segments(settings, paths, records))
     t1 = time.perf_counter()
-    write_views(folder, assemble_views(_document_views(settings, paths, records), settings.linking), settings.linking)
+    _write_views(settings, paths, records, folder)
     if timings is not None:
         timings["keyword"] = timings.get("keyword", 0.0) + t1 - t0
         timings["views"] = timings.get("views", 0.0) + time.perf_counter() - t1
@@ -215,8 +220,7 @@ def _refresh_views(settings: Settings, paths: IndexPaths, manifest: dict[str, An
     current = views_signature(settings.linking)
     if manifest.get("views") == current or not records:
         return
-    views = assemble_views(_document_views(settings, paths, records), settings.linking)
-    write_views(paths.root / manifest.get("bm25", "bm25"), views, settings.linking)
+    _write_views(settings, paths, records, paths.root / manifest.get("bm25", "bm25"))
     manifest["views"] = current
     write_manifest(paths, manifest)
     prepare_audiences(settings, records)

@@ -5,10 +5,10 @@
 
 A background thread keeps `workers` processes busy with one file each, up to `read_ahead`
 documents per worker and `read_ahead_chars` of text ahead of what the caller has taken, so the
-model embeds one batch while the next is being read and memory holds only that window. A file that takes longer than
-`file_timeout` seconds has its worker killed (and replaced): it comes back as a problem that
-names the limit, and the rest goes on. A worker that dies on a file (a crash in a PDF
-library) is reported the same way. Processes are started with "spawn": the ingesting process
+model embeds one batch while the next is being read and memory holds only that window. A file
+that takes longer than `file_timeout` seconds has its worker killed (and replaced): it comes
+back as a problem that names the limit, and the rest goes on. A worker that dies on a file (a
+crash in a PDF library) is reported the same way. Processes are started with "spawn": the ingesting process
 may hold the model's threads, which a fork would copy in an unusable state. A spawned process
 runs the parent's main script again unless told otherwise; the workers need only this package,
 and the main "script" may be a Streamlit page (Streamlit puts the page it runs in `__main__`),

@@ -17,6 +17,7 @@ import os
 import pickle
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -84,19 +85,16 @@ class Views:
     def series_in_spans(self, spans: Iterable[tuple[str, int, int]]) -> dict[int, int]:
         """Position in `series` -> how many of its points' values lie within one of these (source, start, end)
         spans: what a timeline is chosen by, read from the cited spans rather than from every series."""
-        within: set[tuple[str, int]] = set()  # a value within two overlapping spans counts once
+        # (source, entry) -> its series: a value within two overlapping spans counts once
+        within: dict[tuple[str, int], int] = {}
         for source, start, end in spans:
             starts, entries = self.series_values.get(source, ([], []))
             for j in range(bisect.bisect_left(starts, start), len(entries)):
                 if entries[j][0] > end:
                     break
                 if entries[j][1] <= end:
-                    within.add((source, j))
-        counts: dict[int, int] = {}
-        for source, j in within:
-            i = self.series_values[source][1][j][2]
-            counts[i] = counts.get(i, 0) + 1
-        return counts
+                    within[source, j] = entries[j][2]
+        return dict(Counter(within.values()))
 
     def prepare(self) -> None:
         """Make the lookups now (a warm-up), so that no question pays for them."""
