@@ -45,10 +45,11 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.core.settings import Settings
 from assistant.core.types import DocumentRecord
+from assistant.core.visibility import PUBLIC
 from assistant.ingest.batches import views_folder
 from assistant.ingest.pipeline import pipeline_signature
 from assistant.ingest.run import write_keyword_index
-from assistant.store.chroma import chroma_client, chroma_collection, node_to_passage
+from assistant.store.chroma import chroma_client, chroma_collection, node_to_passage, vector_metadata
 from assistant.store.paths import DF, INDEX_VERSION, ROWS, VIEWS, IndexPaths
 from assistant.store.segments import segment_from_nodes, segment_key, write_segment
 from assistant.views.cache import document_views, views_signature, write_document_views
@@ -118,7 +119,7 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
     segments: dict[str, list] = {}
     batch = 5000
     for start in range(0, size, batch):
-        b_ids, b_vecs, b_meta, b_docs, nodes = [], [], [], [], []
+        b_ids, b_vecs, b_meta, nodes = [], [], [], []
         for i in range(start, min(size, start + batch)):
             base = base_rows[i % len(base_rows)]
             content = json.loads(base["_node_content"])
@@ -130,17 +131,16 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
             nodes.append(TextNode(id_=pid, text=text, start_char_idx=content["start_char_idx"] + i,
                                   end_char_idx=content["end_char_idx"] + i, metadata=meta))
             b_ids.append(pid)
-            b_meta.append({"source": source, "organisation": meta["organisation"], "year": meta.get("year", 0)})
-            b_docs.append(text)
+            b_meta.append(vector_metadata(meta, PUBLIC))
             vec = base_vecs[i % len(base_vecs)] + nrng.normal(0, 0.015, base_vecs.shape[1]).astype("float32")
             b_vecs.append(vec / np.linalg.norm(vec))
             docs.setdefault(source, {"source": source, "title": meta["title"], "organisation": meta["organisation"],
                                      "place": meta.get("place") or None, "published": meta["published"],
                                      "kind": "synthetic", "reference": "", "sha256": "", "size": 0, "mtime_ns": 0,
-                                     "passages": 0, "passage_ids": []})
+                                     "passages": 0, "passage_ids": [], "visibility": PUBLIC})
             docs[source]["passages"] += 1
             docs[source]["passage_ids"].append(pid)
-        collection.add(ids=b_ids, embeddings=np.asarray(b_vecs), metadatas=b_meta, documents=b_docs)
+        collection.add(ids=b_ids, embeddings=np.asarray(b_vecs), metadatas=b_meta)
         for n in nodes:
             segments.setdefault(n.metadata["source"], []).append(n)
         last = start + batch >= size

@@ -15,9 +15,11 @@ import pytest
 from assistant.api import Assistant
 from assistant.core.errors import IndexBusy
 from assistant.core.settings import Settings
+from assistant.core.types import DocumentRecord
 from assistant.store.chroma import chroma_client, chroma_collection
 from assistant.store.manifest import read_manifest
 from assistant.store.paths import IndexPaths, acquire_lock
+from assistant.store.segments import segment_key, segment_path
 
 BIN = Path(sys.executable).with_name("assistant")
 
@@ -89,6 +91,30 @@ def test_check_finds_and_repairs_divergence(small_corpus: Settings) -> None:
     assert not bot.ask("How many children came into care from April to June 2023?").abstained
 
 
+def test_a_lost_keyword_segment_is_found_and_read_again(small_corpus: Settings) -> None:
+    # The vector store keeps vectors and filter fields only: a document's passages' texts are in its
+    # segment. One deleted by hand is reported by `check`, and both `check --fix` and a plain ingest
+    # read that document again (and only that one).
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    paths = IndexPaths(small_corpus.index)
+    manifest = read_manifest(paths)
+    assert manifest is not None
+    source = sorted(manifest["documents"])[0]
+    lost = segment_path(paths, segment_key(DocumentRecord.from_dict({"source": source, **manifest["documents"][source]})))
+    lost.unlink()
+    report = bot.check()
+    assert not report.ok and report.missing_segments == [source]
+    assert "without their keyword segment" in report.summary()
+    repaired = bot.check(fix=True)
+    assert repaired.ok and repaired.repaired and lost.is_file()
+    lost.unlink()
+    again = bot.ingest()
+    assert again.changed == [source] and not again.added and lost.is_file()
+    assert Assistant(small_corpus).check().ok
+    assert not Assistant(small_corpus).ask("How many children came into care from April to June 2023?").abstained
+
+
 def test_one_writer_at_a_time(small_corpus: Settings) -> None:
     Assistant(small_corpus).ingest()
     lock = acquire_lock(IndexPaths(small_corpus.index))
@@ -132,7 +158,15 @@ def test_vector_writes_are_batched_below_chromas_limit(tmp_path: Path) -> None:
     settings = Settings(corpus=tmp_path, index=tmp_path / "index")
     client = chroma_client(settings, IndexPaths(settings.index))
     collection = chroma_collection(client, "batches")
-    nodes = [TextNode(id_=f"n{i}", text=f"passage {i}", embedding=[float(i % 7 + 1)] * 384) for i in range(10)]
-    ids = batched_vector_store(collection, 3).add(nodes)  # four writes of at most three
+    nodes = [TextNode(id_=f"n{i}", text=f"passage {i}", embedding=[float(i % 7 + 1)] * 384,
+                      metadata={"source": f"doc{i % 2}.txt", "organisation": "A Council", "year": 2023, "title": "T"})
+             for i in range(10)]
+    ids = batched_vector_store(collection, 3, visibility={"doc0.txt": "public"}).add(nodes)  # four writes of at most three
     assert ids == [f"n{i}" for i in range(10)]
     assert collection.count() == 10
+    # Only what queries filter on is kept beside the vector; a source without a visibility is hidden, not published.
+    got = collection.get(ids=["n0", "n1"], include=["metadatas", "documents"])
+    kept = dict(zip(got["ids"], got["metadatas"]))
+    assert kept["n0"] == {"source": "doc0.txt", "organisation": "A Council", "year": 2023, "visibility": "public"}
+    assert kept["n1"]["visibility"] == "editors"
+    assert got["documents"] == [None, None]

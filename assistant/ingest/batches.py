@@ -57,6 +57,7 @@ class FileState:
     size: int
     mtime_ns: int
     catalog_entry: str  # hash of its catalog.toml entry
+    visibility: str  # who may see it, as its catalog.toml entry says (ingest/visibility.wanted)
 
 
 @dataclass
@@ -117,12 +118,12 @@ class Batches:
         if not self.batch:
             return
         store = self.store()
-        nodes_by_doc = store.run([doc for doc, _ in self.batch])
+        nodes_by_doc = store.run([doc for doc, _ in self.batch], {doc.source: f.visibility for doc, f in self.batch})
         entries = []
         for doc, f in self.batch:
             nodes = nodes_by_doc[doc.source]
             record = DocumentRecord(**doc.meta(), sha256=doc.sha256, size=f.size, mtime_ns=f.mtime_ns,
-                                    pages=doc.pages, catalog_entry=f.catalog_entry,
+                                    pages=doc.pages, catalog_entry=f.catalog_entry, visibility=f.visibility,
                                     passage_ids=[n.node_id for n in nodes], passages=len(nodes))
             key = segment_key(record)
             t0 = time.perf_counter()

@@ -14,8 +14,10 @@
 Layout of the index folder:
 
     manifest.json   documents with their content hashes, glossary, passage ids (written last)
-    chroma/         Chroma PersistentClient: one vector per passage, cosine space
-    segments/       per document: its passages' BM25 tokens and corpus entries (store/segments.py)
+    chroma/         Chroma PersistentClient: one vector per passage, cosine space, with only the
+                    fields queries filter on (source, organisation, year, visibility)
+    segments/       per document: its passages' BM25 tokens and corpus entries (store/segments.py), the
+                    index's one copy of their texts and offsets: a lost one is read again from the file
     views/          per document: its commitments and figure values
     bm25-<stamp>/   llama-index BM25 retriever (bm25s) put together from the segments, with its
                     row tables and the views; the manifest names the current one
@@ -32,11 +34,11 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import AssistantError, EmptyCorpus, UnreadableDocument
+from ..core.errors import AssistantError, EmptyCorpus, IndexCorrupt, UnreadableDocument
 from ..core.settings import Settings, shown_path
 from ..core.types import DocumentRecord, Progress
 from ..embed import make_embedder
@@ -46,8 +48,7 @@ from ..store.journal import JOURNAL, Journal, read_journal
 from ..store.keyword import build_bm25, prune_bm25
 from ..store.manifest import no_manifest, read_manifest, write_manifest
 from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
-from ..store.segments import (Segment, prune_segments, read_segment, segment_from_store, segment_key,
-                              segment_passages, write_segment)
+from ..store.segments import (Segment, prune_segments, read_segment, segment_key, segment_passages, segment_path)
 from ..views.cache import (DocumentViews, assemble_views, document_views, prune_views, read_document_views,
                            views_signature, write_document_views, write_views)
 from .batches import Batches, FileState, views_folder
@@ -55,7 +56,7 @@ from .corpus import corpus_files, file_hash, read_catalog, source_name
 from .pipeline import pipeline_signature
 from .readers import TEXT_SUFFIXES
 from .visibility import FIELD as VISIBILITY_FIELD
-from .visibility import prepare_audiences, sync_visibility
+from .visibility import prepare_audiences, sync_visibility, wanted
 from .workers import ReadTask, read_files
 
 
@@ -130,7 +131,8 @@ def _file_states(corpus: Path, files: list[Path], catalog: dict[str, dict[str, s
     out = {}
     for path in files:
         source, stat = source_name(corpus, path), path.stat()
-        out[source] = (path, FileState(source, stat.st_size, stat.st_mtime_ns, _entry_signature(catalog, source)))
+        out[source] = (path, FileState(source, stat.st_size, stat.st_mtime_ns, _entry_signature(catalog, source),
+                                       wanted(catalog, source)))
     return out
 
 
@@ -166,18 +168,22 @@ def _stream(settings: Settings, corpus: Path, paths: IndexPaths, states: dict[st
 # --- 3. the keyword index and views of the whole library -------------------------------------------
 
 
-def _segments(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord]) -> Iterator[Segment]:
-    """Each document's keyword segment, in source order; one that is missing is rebuilt from Chroma."""
-    collection = None
+def _segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> Iterator[Segment]:
+    """Each document's keyword segment, in source order. The vector store keeps vectors and filter fields
+    only, so a segment lost since `_with_segments` looked cannot be rebuilt here."""
     for source in sorted(records):
-        key = segment_key(records[source])
-        seg = read_segment(paths, key)
+        seg = read_segment(paths, segment_key(records[source]))
         if seg is None:
-            if collection is None:
-                collection = chroma_collection(chroma_client(settings, paths), settings.collection)
-            seg = segment_from_store(collection, source)
-            write_segment(paths, key, seg)
+            raise IndexCorrupt(f"The keyword segment of {source} in {paths.root} cannot be read; "
+                               "run `assistant check --fix` to read that report again.")
         yield seg
+
+
+def _with_segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> dict[str, DocumentRecord]:
+    """`records`, each whose keyword segment is missing (deleted by hand, a damaged disk) marked for reading
+    again: its passages' texts are kept nowhere else, so the document is read and embedded again."""
+    return {s: r if segment_path(paths, segment_key(r)).is_file() else replace(r, sha256="")
+            for s, r in records.items()}
 
 
 def _document_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord]
@@ -203,7 +209,7 @@ def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str
                         timings: dict[str, float] | None = None) -> str:
     """The keyword index and views of every indexed document, in a new folder; returns its name."""
     t0 = time.perf_counter()
-    folder = build_bm25(settings, paths, _segments(settings, paths, records))
+    folder = build_bm25(settings, paths, _segments(paths, records))
     t1 = time.perf_counter()
     _write_views(settings, paths, records, folder)
     if timings is not None:
@@ -274,6 +280,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     for source, entry in journal.items():  # committed by an interrupted ingest: as good as indexed
         indexed[source] = DocumentRecord.from_dict(entry["record"])
         glossary[source] = entry.get("glossary", [])
+    indexed = _with_segments(paths, indexed)
     catalog = read_catalog(corpus)
     states = _file_states(corpus, files, catalog)
     plan = plan_changes([s for _, s in states.values()], indexed)
@@ -366,7 +373,9 @@ def check(settings: Settings, fix: bool = False, progress: Progress | None = Non
 
 def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], report: CheckReport,
             progress: Progress | None) -> None:
-    """Drop stray vectors; re-embed documents whose vectors are missing; rebuild a diverging keyword index."""
+    """Drop stray vectors; read and embed again the documents whose vectors or keyword segment are missing
+    (the segment is the only copy of their passages' texts besides the source file); put together a
+    diverging keyword index again from the segments."""
     lock = acquire_lock(paths)
     try:
         client = chroma_client(settings, paths)
@@ -375,18 +384,20 @@ def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], rep
         for start in range(0, len(report.stray_vectors), step):
             collection.delete(ids=report.stray_vectors[start:start + step])
         missing = set(report.missing_vectors)
-        for d in manifest["documents"].values():
-            if set(d.get("passage_ids", [])) & missing:
-                d["sha256"], d["size"] = "", -1  # forces a re-embed of that document
+        broken = False
+        for source, d in manifest["documents"].items():
+            record = DocumentRecord.from_dict({"source": source, **d})
+            if set(record.passage_ids) & missing or read_segment(paths, segment_key(record)) is None:
+                d["sha256"], d["size"] = "", -1  # forces reading and embedding that document again
+                broken = True
         write_manifest(paths, manifest)
     finally:
         lock.release()
-    if report.missing_vectors:
+    if broken:
         ingest(settings, progress=progress)  # re-embeds the broken documents, rebuilds BM25
     elif report.bm25_diverges or report.stray_vectors:
         lock = acquire_lock(paths)
         try:
-            prune_segments(paths, ())  # the vector store is the reference: every segment is read again from it
             records = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest["documents"].items()}
             manifest["bm25"] = write_keyword_index(settings, paths, records)
             manifest["views"] = views_signature(settings.linking)

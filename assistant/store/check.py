@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.settings import Settings
+from ..core.types import DocumentRecord
 from .chroma import chroma_client, chroma_collection
 from .paths import IndexPaths
+from .segments import segment_key, segment_path
 
 
 @dataclass
@@ -16,18 +18,21 @@ class CheckReport:
     missing_vectors: list[str] = field(default_factory=list)  # in the manifest, not in Chroma
     stray_vectors: list[str] = field(default_factory=list)  # in Chroma, in no indexed document
     bm25_diverges: bool = False
+    missing_segments: list[str] = field(default_factory=list)  # documents whose keyword segment is gone
     repaired: bool = False
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_vectors or self.stray_vectors or self.bm25_diverges)
+        return not (self.missing_vectors or self.stray_vectors or self.bm25_diverges or self.missing_segments)
 
     def summary(self) -> str:
         if self.ok:
             state = "consistent" + (" after repair" if self.repaired else "")
             return f"Index {state}: {self.documents} documents, {self.passages} passages in Chroma and BM25."
         return (f"Index diverges: {len(self.missing_vectors)} passages missing from Chroma, "
-                f"{len(self.stray_vectors)} stray vectors, BM25 {'out of step' if self.bm25_diverges else 'in step'}."
+                f"{len(self.stray_vectors)} stray vectors, BM25 {'out of step' if self.bm25_diverges else 'in step'}"
+                + (f", {len(self.missing_segments)} documents without their keyword segment" if self.missing_segments
+                   else "") + "."
                 + ("" if self.repaired else " Run `assistant check --fix` to repair."))
 
 
@@ -46,4 +51,7 @@ def compare(settings: Settings, paths: IndexPaths, manifest: dict) -> CheckRepor
         documents=len(manifest["documents"]), passages=len(in_chroma),
         missing_vectors=sorted(expected - in_chroma), stray_vectors=sorted(in_chroma - expected),
         bm25_diverges=bm25_ids != in_chroma,
+        missing_segments=sorted(s for s, d in manifest["documents"].items()
+                                if not segment_path(paths, segment_key(DocumentRecord.from_dict({"source": s, **d})))
+                                .is_file()),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..core.errors import IndexBusy
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 
 MANIFEST = "manifest.json"

@@ -100,15 +100,6 @@ def read_segment(paths: IndexPaths, key: str) -> Segment | None:
     return seg if isinstance(seg, Segment) else None
 
 
-def segment_from_store(collection: Any, source: str) -> Segment:
-    """A document's segment rebuilt from its passages in the vector store."""
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-    got = collection.get(where={"source": source}, include=["metadatas", "documents"])
-    return segment_from_nodes(source, [metadata_dict_to_node(m, text=t) for m, t in zip(got["metadatas"],
-                                                                                          got["documents"])])
-
-
 def segment_passages(segment: Segment) -> list[Passage]:
     """The passages of a segment, as the index gives them to readers."""
     from bm25s.utils.json_functions import loads
