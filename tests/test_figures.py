@@ -170,6 +170,8 @@ def test_change_with_and_without_periods() -> None:
         ("total number of children requiring care", 429, "count", "2023", "to")]
     assert parsed("Pupils with 1+SCQF Level 5 went up from 35% in 2020-21 to 56% in 2023-24.") == [
         ("Pupils with 1+SCQF Level 5", 35, "%", "2020-21", "from"), ("Pupils with 1+SCQF Level 5", 56, "%", "2023-24", "to")]
+    # Capitals, a currency sign and a line break before "to" (sentences without "to <number>" are skipped early).
+    assert [x[1] for x in parsed("Spending on agency staff ROSE FROM £3m\nTO £5m.")] == [3_000_000, 5_000_000]
 
 
 def test_more_values_elided_clauses_and_shared_periods() -> None:

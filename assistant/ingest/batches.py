@@ -10,19 +10,20 @@ after that resumes with the next batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import IndexCorrupt
 from ..core.settings import Settings
 from ..core.types import Document, DocumentRecord, Progress
 from ..store.chroma import node_to_passage
 from ..store.journal import Journal
 from ..store.paths import IndexPaths
-from ..store.segments import segment_from_nodes, segment_key, write_segment
+from ..store.segments import Segment, read_segment, segment_from_nodes, segment_key, segment_passages, write_segment
 from ..store.texts import cache_text
-from ..views.cache import document_views, write_document_views
+from ..views.cache import DocumentViews, document_views, read_document_views, write_document_views
 from .glossary import find_acronyms
 from .pipeline import BatchEmbedder
 from .workers import ReadResult
@@ -165,3 +166,29 @@ class Batches:
 def views_folder(paths: IndexPaths) -> Path:
     """Where each document's commitments and figures are kept."""
     return paths.root / VIEWS_FOLDER
+
+
+def stored_segments(paths: IndexPaths, keys: Mapping[str, str]) -> Iterator[Segment]:
+    """The keyword segments of these documents (source -> segment key), in source order. They are the
+    index's one copy of the passages' texts (the vector store keeps vectors and filter fields only)."""
+    for source in sorted(keys):
+        seg = read_segment(paths, keys[source])
+        if seg is None:
+            raise IndexCorrupt(f"The keyword segment of {source} in {paths.root} cannot be read; "
+                               "run `assistant check --fix` to read that report again.")
+        yield seg
+
+
+def stored_views(settings: Settings, paths: IndexPaths, keys: Mapping[str, str], keep: bool = False
+                 ) -> Iterator[DocumentViews]:
+    """The commitments and figures of these documents (source -> segment key), in source order; read again
+    from the segment where missing (or written by another version), and then kept when `keep` (a writer)."""
+    folder = views_folder(paths)
+    for source in sorted(keys):
+        got = read_document_views(folder, keys[source], settings.linking)
+        if got is None:
+            seg = read_segment(paths, keys[source])
+            got = document_views(segment_passages(seg) if seg else [], settings.linking)
+            if keep:
+                write_document_views(folder, keys[source], got, settings.linking)
+        yield got

@@ -33,12 +33,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import AssistantError, EmptyCorpus, IndexCorrupt, UnreadableDocument
+from ..core.errors import AssistantError, EmptyCorpus, UnreadableDocument
 from ..core.settings import Settings, shown_path
 from ..core.types import DocumentRecord, Progress
 from ..embed import make_embedder
@@ -48,10 +47,9 @@ from ..store.journal import JOURNAL, Journal, read_journal
 from ..store.keyword import build_bm25, prune_bm25
 from ..store.manifest import no_manifest, read_manifest, write_manifest
 from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
-from ..store.segments import (Segment, prune_segments, read_segment, segment_key, segment_passages, segment_path)
-from ..views.cache import (DocumentViews, assemble_views, document_views, prune_views, read_document_views,
-                           views_signature, write_document_views, write_views)
-from .batches import Batches, FileState, views_folder
+from ..store.segments import prune_keyed, prune_segments, read_segment, segment_key, segment_path
+from ..views.cache import assemble_views, views_signature, write_views
+from .batches import Batches, FileState, stored_segments, stored_views, views_folder
 from .corpus import corpus_files, file_hash, read_catalog, source_name
 from .pipeline import pipeline_signature
 from .readers import TEXT_SUFFIXES
@@ -168,17 +166,6 @@ def _stream(settings: Settings, corpus: Path, paths: IndexPaths, states: dict[st
 # --- 3. the keyword index and views of the whole library -------------------------------------------
 
 
-def _segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> Iterator[Segment]:
-    """Each document's keyword segment, in source order. The vector store keeps vectors and filter fields
-    only, so a segment lost since `_with_segments` looked cannot be rebuilt here."""
-    for source in sorted(records):
-        seg = read_segment(paths, segment_key(records[source]))
-        if seg is None:
-            raise IndexCorrupt(f"The keyword segment of {source} in {paths.root} cannot be read; "
-                               "run `assistant check --fix` to read that report again.")
-        yield seg
-
-
 def _with_segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> dict[str, DocumentRecord]:
     """`records`, each whose keyword segment is missing (deleted by hand, a damaged disk) marked for reading
     again: its passages' texts are kept nowhere else, so the document is read and embedded again."""
@@ -186,30 +173,17 @@ def _with_segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> dic
             for s, r in records.items()}
 
 
-def _document_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord]
-                    ) -> Iterator[DocumentViews]:
-    """Each document's commitments and figures, in source order; read again from its segment when missing."""
-    folder = views_folder(paths)
-    for source in sorted(records):
-        key = segment_key(records[source])
-        got = read_document_views(folder, key, settings.linking)
-        if got is None:
-            seg = read_segment(paths, key)
-            got = document_views(segment_passages(seg) if seg else [], settings.linking)
-            write_document_views(folder, key, got, settings.linking)
-        yield got
-
-
 def _write_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord], folder: Path) -> None:
     """The library's views (its documents' views put together, figures linked into series) into `folder`."""
-    write_views(folder, assemble_views(_document_views(settings, paths, records), settings.linking), settings.linking)
+    keys = {s: segment_key(r) for s, r in records.items()}
+    write_views(folder, assemble_views(stored_views(settings, paths, keys, keep=True), settings.linking), settings.linking)
 
 
 def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord],
                         timings: dict[str, float] | None = None) -> str:
     """The keyword index and views of every indexed document, in a new folder; returns its name."""
     t0 = time.perf_counter()
-    folder = build_bm25(settings, paths, _segments(paths, records))
+    folder = build_bm25(settings, paths, stored_segments(paths, {s: segment_key(r) for s, r in records.items()}))
     t1 = time.perf_counter()
     _write_views(settings, paths, records, folder)
     if timings is not None:
@@ -346,7 +320,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     prune_bm25(paths, {keyword_name, (manifest or {}).get("bm25", "")})
     keys = [segment_key(r) for r in records.values()]
     prune_segments(paths, keys)
-    prune_views(views_folder(paths), keys)
+    prune_keyed(views_folder(paths), keys)
     paths.docstore.unlink(missing_ok=True)  # kept by earlier versions; the manifest and journal say the same
     batches.timings["manifest"] = time.perf_counter() - t0
     report.stages = batches.timings

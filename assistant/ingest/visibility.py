@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,8 @@ from ..store.chroma import chroma_client, chroma_collection
 from ..store.keyword import build_bm25
 from ..store.manifest import no_manifest, read_manifest, write_manifest
 from ..store.paths import IndexPaths, acquire_lock
-from ..store.segments import Segment, read_segment, segment_passages
-from ..views.cache import DocumentViews, assemble_views, document_views, read_document_views, views_signature, write_views
-from .batches import views_folder
+from ..views.cache import assemble_views, views_signature, write_views
+from .batches import stored_segments, stored_views
 from .catalog import catalog_entry, update_catalog
 from .corpus import read_catalog
 
@@ -123,24 +122,6 @@ def audience_name(settings: Settings, keys: Mapping[str, str]) -> str:
     return f"{AUDIENCES}/{hashlib.sha256(data.encode()).hexdigest()[:24]}"
 
 
-def _segments(paths: IndexPaths, keys: Mapping[str, str]) -> Iterator[Segment]:
-    for source in sorted(keys):
-        seg = read_segment(paths, keys[source])
-        if seg is None:
-            raise DocumentNotFound(f"The keyword segment of {source} is missing; run `assistant ingest` to repair it.")
-        yield seg
-
-
-def _views(settings: Settings, paths: IndexPaths, keys: Mapping[str, str]) -> Iterator[DocumentViews]:
-    folder = views_folder(paths)
-    for source in sorted(keys):
-        got = read_document_views(folder, keys[source], settings.linking)
-        if got is None:
-            seg = read_segment(paths, keys[source])
-            got = document_views(segment_passages(seg) if seg else [], settings.linking)
-        yield got
-
-
 def ensure_audience(settings: Settings, keys: Mapping[str, str]) -> str:
     """The name (under the index folder) of the keyword index and views of the documents `keys`, put together
     from their segments the first time it is asked for, as an ingest puts together the whole library's."""
@@ -149,8 +130,8 @@ def ensure_audience(settings: Settings, keys: Mapping[str, str]) -> str:
     final = paths.root / name
     if final.is_dir():
         return name
-    folder = build_bm25(settings, paths, _segments(paths, keys), f"{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    write_views(folder, assemble_views(_views(settings, paths, keys), settings.linking), settings.linking)
+    folder = build_bm25(settings, paths, stored_segments(paths, keys), f"{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    write_views(folder, assemble_views(stored_views(settings, paths, keys), settings.linking), settings.linking)
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(folder, final)  # complete or absent, never half-built

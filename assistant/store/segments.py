@@ -115,7 +115,11 @@ def segment_passages(segment: Segment) -> list[Passage]:
 
 def prune_segments(paths: IndexPaths, keep: Iterable[str]) -> None:
     """Delete the segments of documents no longer indexed (and any left half-written)."""
-    folder = paths.root / SEGMENTS
+    prune_keyed(paths.root / SEGMENTS, keep)
+
+
+def prune_keyed(folder: Path, keep: Iterable[str]) -> None:
+    """Delete the files of a per-document folder (segments, views) that are not `<key>.pkl` for a key in `keep`."""
     if not folder.is_dir():
         return
     wanted = {f"{k}.pkl" for k in keep}

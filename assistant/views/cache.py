@@ -194,16 +194,6 @@ def _load(path: Path, settings: Linking) -> object:
     return data.get("views")
 
 
-def prune_views(folder: Path, keep: Iterable[str]) -> None:
-    """Delete the views of documents no longer indexed."""
-    if not folder.is_dir():
-        return
-    wanted = {f"{k}.pkl" for k in keep}
-    for path in folder.iterdir():
-        if path.name not in wanted:
-            path.unlink(missing_ok=True)
-
-
 def write_views(folder: Path, views: Views, settings: Linking) -> None:
     """Keep the views beside the keyword index, so that loading an index stays quick."""
     views.commitment_terms = share_strings([*views.commitments, *views.values, *views.series], views.commitment_terms)
