@@ -57,23 +57,39 @@ def _company(data: bytes) -> str:
     return one_line(m.group(1)) if m else ""
 
 
-def _docx_blocks(container: Any, parent: Any) -> Iterator[tuple[str, list[str]]]:
+def _docx_blocks(container: Any, parent: Any, styles: _Styles | None = None) -> Iterator[tuple[str, list[str]]]:
     """(kind, lines) for each paragraph and table of a body, cell or content control, in order."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    styles = styles if styles is not None else _Styles()
     for child in container.iterchildren():
         tag = child.tag
         if tag == f"{_W}p":
-            block = _docx_paragraph(Paragraph(child, parent))
+            block = _docx_paragraph(Paragraph(child, parent), styles)
             if block:
                 yield block
         elif tag == f"{_W}tbl":
-            yield from _docx_table(Table(child, parent))
+            yield from _docx_table(Table(child, parent), styles)
         elif tag == f"{_W}sdt":  # a content control wraps ordinary paragraphs and tables
             content = child.find(f"{_W}sdtContent")
             if content is not None:
-                yield from _docx_blocks(content, parent)
+                yield from _docx_blocks(content, parent, styles)
+
+
+class _Styles:
+    """Each paragraph style's name and list numbering, looked up once per style of a document: python-docx
+    looks a paragraph's style up by scanning every style of the document (half the time of reading Word)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str | None, tuple[str, Any]] = {}
+
+    def of(self, paragraph: Any) -> tuple[str, Any]:
+        """(style name, the numbering its style or the styles that one is based on give, or None)."""
+        key = paragraph._p.style  # the style id; None for the document's default style
+        if key not in self.seen:
+            self.seen[key] = (_style_name(paragraph), _style_numbering(paragraph))
+        return self.seen[key]
 
 
 def _style_name(paragraph: Any) -> str:
@@ -84,16 +100,32 @@ def _style_name(paragraph: Any) -> str:
         return ""
 
 
-def _docx_paragraph(paragraph: Any) -> tuple[str, list[str]] | None:
+def _style_numbering(paragraph: Any) -> Any:
+    """The list numbering of the paragraph's style or the styles it is based on, or None."""
+    try:
+        style = paragraph.style
+        for _ in range(10):  # the style and the styles it is based on
+            if style is None:
+                break
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None:
+                return sppr.numPr
+            style = style.base_style
+    except Exception:
+        return None
+    return None
+
+
+def _docx_paragraph(paragraph: Any, styles: _Styles) -> tuple[str, list[str]] | None:
     raw = clean_text(paragraph.text)
     if not raw.strip():
         return None
-    style = _style_name(paragraph)
+    style, style_numbering = styles.of(paragraph)
     m = _HEADING_STYLE.match(style.strip())
     if m or style.strip().lower() == "title":
         level = int(m.group(1)) if m else 1
         return "heading", ["#" * max(level, 1) + " " + one_line(raw)]
-    if _numbered(paragraph) or style.lower().startswith(("list bullet", "list number")):
+    if _numbered(paragraph, style_numbering) or style.lower().startswith(("list bullet", "list number")):
         lines = [" ".join(ln.replace("\t", " ").split()) for ln in raw.split("\n")]
         lines = [ln for ln in lines if ln]
         return "item", ["- " + lines[0], *lines[1:]]
@@ -105,30 +137,19 @@ def _docx_paragraph(paragraph: Any) -> tuple[str, list[str]] | None:
     return "paragraph", [" ".join(ln.replace("\t", " ").split()) for ln in lines]
 
 
-def _numbered(paragraph: Any) -> bool:
+def _numbered(paragraph: Any, style_numbering: Any) -> bool:
     """True when the paragraph, or the style it is written in, has list numbering (numId 0 switches it off)."""
     ppr = paragraph._p.pPr
     num = ppr.numPr if ppr is not None else None
     if num is None:
-        try:
-            style = paragraph.style
-            for _ in range(10):  # the style and the styles it is based on
-                if style is None:
-                    break
-                sppr = style.element.pPr
-                if sppr is not None and sppr.numPr is not None:
-                    num = sppr.numPr
-                    break
-                style = style.base_style
-        except Exception:
-            return False
+        num = style_numbering
     if num is None:
         return False
     num_id = num.numId
     return num_id is None or num_id.val != 0
 
 
-def _docx_table(table: Any) -> Iterator[tuple[str, list[str]]]:
+def _docx_table(table: Any, styles: _Styles) -> Iterator[tuple[str, list[str]]]:
     rows: list[list[Any]] = []
     for row in table.rows:
         cells: list[Any] = []
@@ -141,7 +162,7 @@ def _docx_table(table: Any) -> Iterator[tuple[str, list[str]]]:
         # A one-column table is a box around ordinary content, not data: read what is inside.
         for r in rows:
             for cell in r:
-                yield from _docx_blocks(cell._tc, cell)
+                yield from _docx_blocks(cell._tc, cell, styles)
         return
     lines = []
     for r in rows:
