@@ -45,9 +45,9 @@ from ..store.check import CheckReport, compare
 from ..store.chroma import chroma_client, chroma_collection
 from ..store.journal import JOURNAL, Journal, read_journal
 from ..store.keyword import build_bm25, prune_bm25
-from ..store.manifest import no_manifest, read_manifest, write_manifest
+from ..store.manifest import manifest_records, no_manifest, read_manifest, write_manifest
 from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
-from ..store.segments import prune_keyed, prune_segments, read_segment, segment_key, segment_path
+from ..store.segments import has_segment, prune_keyed, prune_segments, read_segment, segment_key
 from ..views.cache import assemble_views, views_signature, write_views
 from .batches import Batches, FileState, stored_segments, stored_views, views_folder
 from .corpus import corpus_files, file_hash, read_catalog, source_name
@@ -169,13 +169,12 @@ def _stream(settings: Settings, corpus: Path, paths: IndexPaths, states: dict[st
 def _with_segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> dict[str, DocumentRecord]:
     """`records`, each whose keyword segment is missing (deleted by hand, a damaged disk) marked for reading
     again: its passages' texts are kept nowhere else, so the document is read and embedded again."""
-    return {s: r if segment_path(paths, segment_key(r)).is_file() else replace(r, sha256="")
-            for s, r in records.items()}
+    return {s: r if has_segment(paths, r) else replace(r, sha256="") for s, r in records.items()}
 
 
-def _write_views(settings: Settings, paths: IndexPaths, records: dict[str, DocumentRecord], folder: Path) -> None:
-    """The library's views (its documents' views put together, figures linked into series) into `folder`."""
-    keys = {s: segment_key(r) for s, r in records.items()}
+def _write_views(settings: Settings, paths: IndexPaths, keys: dict[str, str], folder: Path) -> None:
+    """The library's views (its documents' views put together, figures linked into series) into `folder`;
+    `keys`: source -> segment key."""
     write_views(folder, assemble_views(stored_views(settings, paths, keys, keep=True), settings.linking), settings.linking)
 
 
@@ -183,9 +182,10 @@ def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str
                         timings: dict[str, float] | None = None) -> str:
     """The keyword index and views of every indexed document, in a new folder; returns its name."""
     t0 = time.perf_counter()
-    folder = build_bm25(settings, paths, stored_segments(paths, {s: segment_key(r) for s, r in records.items()}))
+    keys = {s: segment_key(r) for s, r in records.items()}
+    folder = build_bm25(settings, paths, stored_segments(paths, keys))
     t1 = time.perf_counter()
-    _write_views(settings, paths, records, folder)
+    _write_views(settings, paths, keys, folder)
     if timings is not None:
         timings["keyword"] = timings.get("keyword", 0.0) + t1 - t0
         timings["views"] = timings.get("views", 0.0) + time.perf_counter() - t1
@@ -200,7 +200,8 @@ def _refresh_views(settings: Settings, paths: IndexPaths, manifest: dict[str, An
     current = views_signature(settings.linking)
     if manifest.get("views") == current or not records:
         return
-    _write_views(settings, paths, records, paths.root / manifest.get("bm25", "bm25"))
+    _write_views(settings, paths, {s: segment_key(r) for s, r in records.items()},
+                 paths.root / manifest.get("bm25", "bm25"))
     manifest["views"] = current
     write_manifest(paths, manifest)
     prepare_audiences(settings, records)
@@ -247,7 +248,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         # Half-written, outdated or foreign index: start again from the corpus, which holds everything it had.
         report.rebuilt = True
         wipe(settings, paths)
-    indexed = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in (manifest or {}).get("documents", {}).items()}
+    indexed = manifest_records(manifest or {})
     glossary: dict[str, list[dict[str, Any]]] = {}
     for g in (manifest or {}).get("glossary", []):
         glossary.setdefault(g["source"], []).append(g)
@@ -359,10 +360,10 @@ def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], rep
             collection.delete(ids=report.stray_vectors[start:start + step])
         missing = set(report.missing_vectors)
         broken = False
-        for source, d in manifest["documents"].items():
-            record = DocumentRecord.from_dict({"source": source, **d})
+        for source, record in manifest_records(manifest).items():
+            # read, not only looked for: a damaged segment is as lost as a missing one
             if set(record.passage_ids) & missing or read_segment(paths, segment_key(record)) is None:
-                d["sha256"], d["size"] = "", -1  # forces reading and embedding that document again
+                manifest["documents"][source].update(sha256="", size=-1)  # forces reading and embedding it again
                 broken = True
         write_manifest(paths, manifest)
     finally:
@@ -372,7 +373,7 @@ def _repair(settings: Settings, paths: IndexPaths, manifest: dict[str, Any], rep
     elif report.bm25_diverges or report.stray_vectors:
         lock = acquire_lock(paths)
         try:
-            records = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest["documents"].items()}
+            records = manifest_records(manifest)
             manifest["bm25"] = write_keyword_index(settings, paths, records)
             manifest["views"] = views_signature(settings.linking)
             write_manifest(paths, manifest)

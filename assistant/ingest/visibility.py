@@ -28,9 +28,9 @@ from ..core.errors import BadVisibility, DocumentNotFound
 from ..core.settings import Settings, library_path
 from ..core.types import DocumentRecord
 from ..core.visibility import EDITORS, GROUP, KINDS, PUBLIC, check_visibility, level_of
-from ..store.chroma import chroma_client, chroma_collection
+from ..store.chroma import VISIBILITY, chroma_client, chroma_collection
 from ..store.keyword import build_bm25
-from ..store.manifest import no_manifest, read_manifest, write_manifest
+from ..store.manifest import manifest_records, no_manifest, read_manifest, write_manifest
 from ..store.paths import IndexPaths, acquire_lock
 from ..views.cache import assemble_views, views_signature, write_views
 from .batches import stored_segments, stored_views
@@ -38,7 +38,7 @@ from .catalog import catalog_entry, update_catalog
 from .corpus import read_catalog
 
 AUDIENCES = "audiences"  # under the index folder: one keyword index and views per audience
-FIELD = "visibility"  # the catalog field and the vector store's metadata key
+FIELD = VISIBILITY  # the catalog field is named as the vector store's metadata key
 
 
 def wanted(catalog: Mapping[str, Mapping[str, str]], source: str) -> str:
@@ -94,7 +94,7 @@ def set_visibility(settings: Settings, source: str, value: str) -> tuple[str, st
             raise DocumentNotFound(f"No indexed document is called “{source}”; see `assistant docs` for the list.")
         before = level_of(catalog_entry(corpus, source).get(FIELD, "").strip() or PUBLIC)
         update_catalog(corpus, source, {FIELD: "" if value == PUBLIC else value})
-        records = {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest["documents"].items()}
+        records = manifest_records(manifest)
         if sync_visibility(settings, paths, records, read_catalog(corpus)):
             prepare_audiences(settings, records)  # before the manifest: readers then find them built
             manifest["documents"] = {s: r.to_dict() for s, r in records.items()}

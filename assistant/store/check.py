@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.settings import Settings
-from ..core.types import DocumentRecord
 from .chroma import chroma_client, chroma_collection
 from .paths import IndexPaths
-from .segments import segment_key, segment_path
+from .manifest import manifest_records
+from .segments import has_segment
 
 
 @dataclass
@@ -51,7 +51,5 @@ def compare(settings: Settings, paths: IndexPaths, manifest: dict) -> CheckRepor
         documents=len(manifest["documents"]), passages=len(in_chroma),
         missing_vectors=sorted(expected - in_chroma), stray_vectors=sorted(in_chroma - expected),
         bm25_diverges=bm25_ids != in_chroma,
-        missing_segments=sorted(s for s, d in manifest["documents"].items()
-                                if not segment_path(paths, segment_key(DocumentRecord.from_dict({"source": s, **d})))
-                                .is_file()),
+        missing_segments=sorted(s for s, r in manifest_records(manifest).items() if not has_segment(paths, r)),
     )

@@ -55,9 +55,10 @@ def batched_vector_store(collection: Any, max_batch: int, timings: dict[str, flo
                          visibility: Mapping[str, str] | None = None) -> Any:
     """llama-index's Chroma store, writing each node's vector with `vector_metadata` only, at most
     `max_batch` vectors at a time: Chroma refuses larger writes (5,461 here), while llama-index assumes
-    41,665. `visibility` gives each source's visibility; the caller may change it between
-    writes. A source it does not name is written as seen by editors only: a slip must hide a report, never
-    publish it (the ingest then writes the catalog's value, as after any change of visibility). The seconds spent writing add up in timings["write"] when given."""
+    41,665. `visibility` gives each source's visibility; the caller may change it between writes. A
+    source it does not name is written as seen by editors only: a slip must hide a report, never publish
+    it (the ingest then writes the catalog's value, as after any change of visibility). The seconds spent
+    writing add up in timings["write"] when given."""
     import time
 
     from llama_index.vector_stores.chroma import ChromaVectorStore

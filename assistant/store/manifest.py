@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.errors import AssistantError, IndexCorrupt, IndexMissing
 from ..core.settings import Settings, shown_path
+from ..core.types import DocumentRecord
 from .paths import INDEX_VERSION, IndexPaths, write_json_atomic
 
 
@@ -18,6 +19,11 @@ def read_manifest(paths: IndexPaths) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or "documents" not in data:
         return None
     return data
+
+
+def manifest_records(manifest: dict[str, Any]) -> dict[str, DocumentRecord]:
+    """The manifest's documents as records, by source."""
+    return {s: DocumentRecord.from_dict({"source": s, **d}) for s, d in manifest.get("documents", {}).items()}
 
 
 def write_manifest(paths: IndexPaths, manifest: dict[str, Any]) -> None:

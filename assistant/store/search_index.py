@@ -12,8 +12,8 @@ from ..core.errors import IndexCorrupt
 from ..core.settings import Settings
 from ..core.types import DocumentRecord, Passage
 from ..core.visibility import PUBLIC
-from .chroma import chroma_client, chroma_collection, node_to_passage
-from .manifest import no_manifest, read_manifest
+from .chroma import VISIBILITY, chroma_client, chroma_collection, node_to_passage
+from .manifest import manifest_records, no_manifest, read_manifest
 from .paths import DF, ROW_DOCS, ROW_IDS, ROW_ORDER, ROWS, IndexPaths
 from .segments import segment_key
 
@@ -165,8 +165,7 @@ class SearchIndex:
         self.where = where
         for d in manifest["documents"].values():
             d.pop("passage_ids", None)  # readers need the count, not a million ids in memory
-        self.documents: dict[str, DocumentRecord] = {
-            source: DocumentRecord.from_dict({"source": source, **d}) for source, d in manifest["documents"].items()}
+        self.documents: dict[str, DocumentRecord] = manifest_records(manifest)
 
     def neighbours(self, pid: str, width: int) -> list[str]:
         """Passages next to `pid` in its report and section, nearest first (rows are in document order)."""
@@ -232,7 +231,7 @@ class Audience:
 
     @property
     def where(self) -> dict:
-        return {"visibility": {"$in": sorted(self.levels)}}
+        return {VISIBILITY: {"$in": sorted(self.levels)}}
 
     def restrict(self, manifest: dict) -> dict:
         """The manifest of a library holding only this audience's documents (and no list of unread files)."""

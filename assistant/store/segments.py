@@ -91,6 +91,11 @@ def write_segment(paths: IndexPaths, key: str, segment: Segment) -> None:
     os.replace(tmp, target)
 
 
+def has_segment(paths: IndexPaths, record: DocumentRecord) -> bool:
+    """Whether the document's keyword segment file is there (the index's one copy of its passages' texts)."""
+    return segment_path(paths, segment_key(record)).is_file()
+
+
 def read_segment(paths: IndexPaths, key: str) -> Segment | None:
     try:
         with open(segment_path(paths, key), "rb") as f:
