@@ -3,6 +3,7 @@ batches committed as they go (an interrupted ingest resumes after the last one),
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from assistant.api import Assistant
 from assistant.core.settings import Ingest, Settings
 from assistant.ingest.batches import progress_note
 from assistant.ingest.corpus import corpus_files, source_name
-from assistant.ingest.workers import ReadTask, read_files
+from assistant.ingest.workers import READY, ReadTask, read_files, worker_main
 from assistant.store.journal import JOURNAL
 from assistant.store.manifest import read_manifest
 from assistant.store.paths import IndexPaths
@@ -51,6 +52,22 @@ def test_workers_do_not_run_the_callers_script(tmp_path: Path, monkeypatch) -> N
     [result] = read_files(corpus, [ReadTask("a.md", corpus / "a.md")], Ingest(workers=1))
     assert result.problem is None and result.document is not None and "40 homes" in result.document.text
     assert sys.modules["__main__"] is main
+
+
+def test_readers_step_back_for_the_model(tmp_path: Path) -> None:
+    # A reader at the model's priority doubled the encode time on two cores: readers take only idle CPU.
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe()
+    reader = ctx.Process(target=worker_main, args=(child, str(tmp_path), 19), daemon=True)
+    reader.start()
+    try:
+        assert conn.recv() == READY
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, reader.pid) == min(19, ours + 19) > ours
+        assert Ingest().reader_niceness == 19
+    finally:
+        conn.send(None)
+        reader.join(timeout=10)
 
 
 def test_workers_read_what_this_process_reads(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ documents per worker and `read_ahead_chars` of text ahead of what the caller has
 model embeds one batch while the next is being read and memory holds only that window. A file
 that takes longer than `file_timeout` seconds has its worker killed (and replaced): it comes
 back as a problem that names the limit, and the rest goes on. A worker that dies on a file (a
-crash in a PDF library) is reported the same way. Processes are started with "spawn": the ingesting process
+crash in a PDF library) is reported the same way. Readers run at the lowest CPU priority
+(`reader_niceness`): they use the cycles the model leaves idle, and take a core whole only when the
+embedding waits for them; a file's time limit, on the clock, allows for the batch embedding meanwhile
+(at most `read_ahead_chars` of text, some seconds). Processes are started with "spawn": the ingesting process
 may hold the model's threads, which a fork would copy in an unusable state. A spawned process
 runs the parent's main script again unless told otherwise; the workers need only this package,
 and the main "script" may be a Streamlit page (Streamlit puts the page it runs in `__main__`),
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -81,9 +85,11 @@ def read_task(corpus: Path, task: ReadTask) -> ReadResult:
         return ReadResult(task.source, problem=problem, seconds=time.perf_counter() - started)
 
 
-def worker_main(conn: Any, corpus: str) -> None:
-    """A worker process: read the tasks it is sent until it is sent None."""
+def worker_main(conn: Any, corpus: str, niceness: int = 0) -> None:
+    """A worker process: read the tasks it is sent until it is sent None, at `niceness` (Ingest.reader_niceness)."""
     root = Path(corpus)
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
     conn.send(READY)
     while True:
         try:
@@ -112,9 +118,9 @@ def _bare_main() -> Iterator[None]:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, corpus: Path) -> None:
+    def __init__(self, ctx: Any, corpus: Path, niceness: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=worker_main, args=(child, str(corpus)), daemon=True)
+        self.process = ctx.Process(target=worker_main, args=(child, str(corpus), niceness), daemon=True)
         with _bare_main():
             self.process.start()
         child.close()
@@ -176,7 +182,7 @@ class _Feeder:
         workers: list[_Worker] = []
         queue = deque(range(len(self.tasks)))
         try:
-            workers = [_Worker(ctx, self.corpus) for _ in range(n)]
+            workers = [_Worker(ctx, self.corpus, self.settings.reader_niceness) for _ in range(n)]
             window = self.settings.read_ahead * n
             while not self.closing and (queue or any(w.slot is not None for w in workers)):
                 for w in workers:
@@ -204,7 +210,7 @@ class _Feeder:
                         self.cond.notify_all()
                     if got.seconds < 0 or not w.process.is_alive():
                         w.stop(kill=True)
-                        workers[i] = _Worker(ctx, self.corpus)
+                        workers[i] = _Worker(ctx, self.corpus, self.settings.reader_niceness)
                     else:
                         w.slot = None
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
