@@ -85,7 +85,8 @@ def child(corpus: Path, index: Path, texts: Path, change: Path | None) -> None:
     ingest_s = time.perf_counter() - t
     out = {"documents": len(report.added) + len(report.changed), "problems": [[p.source, p.reason] for p in report.problems],
            "passages": report.total_passages, "embedded": report.passages_embedded, "ingest_s": ingest_s,
-           "stages": report.stages, "rss_model_mb": rss_before, "peak_rss_mb": peak_rss_mb()}
+           "stages": report.stages, "rss_model_mb": rss_before, "peak_rss_mb": peak_rss_mb(),
+           "reader_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN)}  # the largest reader's, once they have stopped
     embedder.out.close()
     strings = [json.loads(line) for line in texts.read_text(encoding="utf-8").splitlines()]
     runs = []
@@ -231,7 +232,8 @@ def main() -> None:
               f"{rate:.0f} passages/s), bare encode {r['bare_s']:.1f} s (the faster of "
               f"{' and '.join(f'{x:.1f}' for x in r['bare_runs'])}; {r['bare_passages']:,} strings), ratio "
               f"{r['ingest_s'] / r['bare_s']:.2f}; peak RSS {r['peak_rss_mb']:.0f} MB (model loaded: "
-              f"{r['rss_model_mb']:.0f} MB before the ingest); stages {st}", flush=True)
+              f"{r['rss_model_mb']:.0f} MB before the ingest; a reader process: {r['reader_rss_mb']:.0f} MB); stages {st}",
+              flush=True)
         for source, reason in r["problems"]:
             print(f"  skipped {source}: {reason}")
     b = results["big"]

@@ -92,10 +92,21 @@ def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
     return StructureNodeParser(max_chars=max_chars, include_prev_next_rel=False)
 
 
-class BatchEmbedder:
-    """The llama-index ingestion pipeline (splitter, then model, into Chroma), run one batch of documents at a time.
+def llama_document(doc: Document) -> Any:
+    """`doc` as a llama-index Document, which the node parser splits."""
+    from llama_index.core import Document as LlamaDocument
 
-    `timings` adds up the seconds spent splitting, embedding and writing to Chroma over all batches.
+    return LlamaDocument(id_=doc.source, text=doc.text,
+                         metadata={"source": doc.source, "title": doc.title, "organisation": doc.organisation or "",
+                                   "published": doc.published, "place": doc.place or "", "pages": json.dumps(doc.pages)},
+                         excluded_embed_metadata_keys=["pages"])
+
+
+class BatchEmbedder:
+    """The llama-index ingestion pipeline (the model, into Chroma), run on one batch of documents' nodes at a
+    time; the nodes come split from `ingest.prepare.prepare_document` (node_parser below).
+
+    `timings` adds up the seconds spent embedding and writing to Chroma over all batches.
     """
 
     def __init__(self, settings: Settings, paths: IndexPaths, embedder: Any,
@@ -104,11 +115,10 @@ class BatchEmbedder:
 
         client = chroma_client(settings, paths)
         self.collection = chroma_collection(client, settings.collection)
-        self.timings = {"split": 0.0, "embed": 0.0, "write": 0.0}
+        self.timings = {"embed": 0.0, "write": 0.0}
         self.visibility: dict[str, str] = {}  # the batch's documents' visibility, written with their vectors
         self.vector_store = batched_vector_store(self.collection, int(client.get_max_batch_size()), self.timings,
                                                  self.visibility)
-        self.parser = node_parser(settings.max_passage_chars, self.timings)
         self.embedding = llama_embedding(embedder, progress)
 
     def delete(self, sources: list[str]) -> None:
@@ -119,32 +129,20 @@ class BatchEmbedder:
         if sources:
             self.collection.delete(where={"source": {"$in": list(sources)}})
 
-    def run(self, docs: list[Document], visibility: dict[str, str]) -> dict[str, list[Any]]:
-        """Embed and store `docs` (replacing any earlier vectors of theirs), each source's passages marked
-        with its `visibility`; their nodes, per document, in the order the splitter made them (without
-        their vectors)."""
-        from llama_index.core import Document as LlamaDocument
+    def run(self, nodes: dict[str, list[Any]], visibility: dict[str, str]) -> None:
+        """Embed and store the nodes of each document (source -> its nodes, from `prepare_document`),
+        replacing any earlier vectors of theirs, each source's passages marked with its `visibility`.
+        The nodes are left without their vectors: those are in Chroma now, and the batch need not keep them."""
         from llama_index.core.ingestion import IngestionPipeline
 
-        self.delete([d.source for d in docs])
+        self.delete(list(nodes))
         self.visibility.clear()
         self.visibility.update(visibility)
-        llama_docs = [
-            LlamaDocument(id_=d.source, text=d.text,
-                          metadata={"source": d.source, "title": d.title, "organisation": d.organisation or "",
-                                    "published": d.published, "place": d.place or "", "pages": json.dumps(d.pages)},
-                          excluded_embed_metadata_keys=["pages"])
-            for d in docs
-        ]
-        pipeline = IngestionPipeline(transformations=[self.parser, self.embedding], vector_store=self.vector_store,
+        pipeline = IngestionPipeline(transformations=[self.embedding], vector_store=self.vector_store,
                                      disable_cache=True)
         t0 = time.perf_counter()
-        split, write = self.timings["split"], self.timings["write"]
-        nodes = pipeline.run(documents=llama_docs)
-        spent = time.perf_counter() - t0
-        self.timings["embed"] += spent - (self.timings["split"] - split) - (self.timings["write"] - write)
-        out: dict[str, list[Any]] = {d.source: [] for d in docs}
-        for n in nodes:
-            n.embedding = None  # the vectors are in Chroma now; the batch need not keep them
-            out[n.metadata["source"]].append(n)
-        return out
+        write = self.timings["write"]
+        done = pipeline.run(nodes=[n for group in nodes.values() for n in group])
+        self.timings["embed"] += time.perf_counter() - t0 - (self.timings["write"] - write)
+        for n in done:
+            n.embedding = None
