@@ -50,9 +50,9 @@ def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
     }
 
 
-def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
-    """The structure-aware splitter as a llama-index node parser (a pipeline transformation); its seconds
-    add up in timings["split"] when given."""
+def node_parser(max_chars: int) -> Any:
+    """The structure-aware splitter as a llama-index node parser (a transformation, run on each document where it
+    is read: ingest/prepare.py)."""
     from llama_index.core.node_parser import NodeParser
     from llama_index.core.schema import NodeRelationship, TextNode
 
@@ -60,7 +60,6 @@ def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
         max_chars: int = 420
 
         def _parse_nodes(self, nodes, show_progress=False, **kwargs):  # type: ignore[override]
-            t0 = time.perf_counter()
             out = []
             for doc in nodes:
                 meta = doc.metadata
@@ -82,8 +81,6 @@ def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
                     node.excluded_llm_metadata_keys = list(node.metadata)
                     node.relationships[NodeRelationship.SOURCE] = source_info
                     out.append(node)
-            if timings is not None:
-                timings["split"] = timings.get("split", 0.0) + time.perf_counter() - t0
             return out
 
         def _postprocess_parsed_nodes(self, nodes, parent_doc_map):  # type: ignore[override]

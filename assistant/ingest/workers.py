@@ -1,7 +1,10 @@
 """Reading files in worker processes, beside the embedding, each file under a time limit.
 
-    for result in read_files(corpus, tasks, settings.ingest):   # in the order of `tasks`
-        result.document or result.problem or result.sha256
+    for result in read_files(corpus, tasks, settings.ingest, prepare):   # in the order of `tasks`
+        result.document (and result.prepared) or result.problem or result.sha256
+
+`prepare` is run on each document where it was read (ingest/prepare.py: its nodes, keyword
+segment, views), so the ingesting process only embeds and writes.
 
 A background thread keeps `workers` processes busy with one file each, up to `read_ahead`
 documents per worker and `read_ahead_chars` of text ahead of what the caller has taken, so the
