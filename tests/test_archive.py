@@ -9,17 +9,12 @@ import signal
 import subprocess
 import sys
 import types
-from functools import partial
 from pathlib import Path
-
-from llama_index.core.schema import MetadataMode
 
 from assistant.api import Assistant
 from assistant.core.settings import Ingest, Settings
 from assistant.ingest.batches import progress_note
 from assistant.ingest.corpus import corpus_files, source_name
-from assistant.ingest.pipeline import llama_document, node_parser
-from assistant.ingest.prepare import prepare_document
 from assistant.ingest.workers import READY, ReadTask, read_files, worker_main
 from assistant.store.journal import JOURNAL
 from assistant.store.manifest import read_manifest
@@ -85,23 +80,6 @@ def test_workers_read_what_this_process_reads(tmp_path: Path) -> None:
     known = [ReadTask(t.source, t.path, known_sha=r.document.sha256) for t, r in zip(tasks, here)]  # type: ignore[union-attr]
     unchanged = list(read_files(corpus, known, Ingest(workers=1)))
     assert all(r.document is None and r.problem is None and r.sha256 for r in unchanged)  # hashed, not extracted
-
-
-def test_documents_are_prepared_where_they_are_read() -> None:
-    # Nodes, keyword segment, views and acronyms are made in the reader; the same as made here.
-    corpus, settings = ROOT / "corpus", Settings()
-    tasks = [ReadTask(source_name(corpus, p), p) for p in corpus_files(corpus)]
-    prepare = partial(prepare_document, max_chars=settings.max_passage_chars, linking=settings.linking)
-    here = list(read_files(corpus, tasks, Ingest(workers=0), prepare))
-    there = list(read_files(corpus, tasks, Ingest(workers=1), prepare))
-    for a, b in zip(here, there):
-        x, y = a.prepared, b.prepared
-        assert [n.node_id for n in x.nodes] == [n.node_id for n in y.nodes] and x.nodes
-        assert x.segment == y.segment and x.views == y.views and x.glossary == y.glossary
-        # Making the keyword segment leaves what the model embeds as the splitter made it.
-        fresh = node_parser(settings.max_passage_chars)([llama_document(a.document)])
-        assert [n.get_content(MetadataMode.EMBED) for n in y.nodes] == [n.get_content(MetadataMode.EMBED) for n in fresh]
-    assert any(r.prepared.views.values for r in here) and any(r.prepared.glossary for r in here)
 
 
 def test_progress_note_says_documents_rate_and_time_left() -> None:

@@ -1,10 +1,9 @@
 """Documents streaming through the ingest: read in worker processes, embedded and committed in batches.
 
-Memory holds one batch (and the few documents read ahead), never the whole archive. Each document
-comes prepared from the process that read it (ingest/prepare.py: nodes, keyword segment, views,
-acronyms); each batch's nodes are embedded through the llama-index pipeline into Chroma; then, per
-document, its keyword segment (store/segments.py) and its commitments and figures (views/cache.py)
-are written, and the batch is recorded in the journal (store/journal.py): an ingest interrupted
+Memory holds one batch (and the few documents read ahead), never the whole archive. Each batch
+is split and embedded through the llama-index pipeline into Chroma; then, per document, its
+keyword segment (store/segments.py) and its commitments and figures (views/cache.py) are
+written, and the batch is recorded in the journal (store/journal.py): an ingest interrupted
 after that resumes with the next batch.
 """
 
@@ -19,13 +18,14 @@ from typing import Any
 from ..core.errors import IndexCorrupt
 from ..core.settings import Settings
 from ..core.types import Document, DocumentRecord, Progress
+from ..store.chroma import node_to_passage
 from ..store.journal import Journal
 from ..store.paths import IndexPaths
-from ..store.segments import Segment, read_segment, segment_key, segment_passages, write_segment
+from ..store.segments import Segment, read_segment, segment_from_nodes, segment_key, segment_passages, write_segment
 from ..store.texts import cache_text
 from ..views.cache import DocumentViews, document_views, read_document_views, write_document_views
+from .glossary import find_acronyms
 from .pipeline import BatchEmbedder
-from .prepare import Prepared
 from .workers import ReadResult
 
 EMBEDDING = "Embedding passages"  # the stage name the progress bar shows while documents stream through
@@ -74,7 +74,7 @@ class Batches:
     records: dict[str, DocumentRecord]
     glossary: dict[str, list[dict[str, Any]]]  # source -> acronyms it defines
     timings: dict[str, float] = field(default_factory=dict)
-    batch: list[tuple[Document, FileState, Prepared]] = field(default_factory=list)
+    batch: list[tuple[Document, FileState]] = field(default_factory=list)
     chars: int = 0
     done: int = 0  # files read (documents, problems and unchanged files alike)
     embedded: int = 0  # passages embedded
@@ -82,12 +82,10 @@ class Batches:
     embedder: BatchEmbedder | None = None
     in_batch: int = 0  # passages of the current batch embedded so far
 
-    def add(self, doc: Document, state: FileState, prepared: Prepared) -> None:
-        """A document read and prepared: embedded with its batch (committed when the batch is full)."""
+    def add(self, doc: Document, state: FileState) -> None:
+        """A document read: embedded with its batch (committed when the batch is full)."""
         self.done += 1
-        self.batch.append((doc, state, prepared))
-        for stage, seconds in prepared.timings.items():
-            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+        self.batch.append((doc, state))
         self.chars += len(doc.text)
         limits = self.settings.ingest
         if self.chars >= limits.batch_chars or len(self.batch) >= limits.batch_documents:
@@ -120,24 +118,32 @@ class Batches:
         """Embed the batch into Chroma, write each document's segment and views, then journal it."""
         if not self.batch:
             return
-        self.store().run({doc.source: p.nodes for doc, _, p in self.batch},
-                         {doc.source: f.visibility for doc, f, _ in self.batch})
+        store = self.store()
+        nodes_by_doc = store.run([doc for doc, _ in self.batch], {doc.source: f.visibility for doc, f in self.batch})
         entries = []
-        for doc, f, prepared in self.batch:
-            nodes = prepared.nodes
+        for doc, f in self.batch:
+            nodes = nodes_by_doc[doc.source]
             record = DocumentRecord(**doc.meta(), sha256=doc.sha256, size=f.size, mtime_ns=f.mtime_ns,
                                     pages=doc.pages, catalog_entry=f.catalog_entry, visibility=f.visibility,
                                     passage_ids=[n.node_id for n in nodes], passages=len(nodes))
             key = segment_key(record)
             t0 = time.perf_counter()
-            write_segment(self.paths, key, prepared.segment)
-            write_document_views(views_folder(self.paths), key, prepared.views, self.settings.linking)
+            write_segment(self.paths, key, segment_from_nodes(doc.source, nodes))
+            t1 = time.perf_counter()
+            passages = [node_to_passage(n.node_id, n.text, n.start_char_idx, n.end_char_idx, n.metadata) for n in nodes]
+            write_document_views(self.paths.root / VIEWS_FOLDER, key, document_views(passages, self.settings.linking),
+                                 self.settings.linking)
+            t2 = time.perf_counter()
             cache_text(self.paths, doc)
-            self.timings["files"] = self.timings.get("files", 0.0) + time.perf_counter() - t0
+            t3 = time.perf_counter()
+            glossary = [a.to_dict() for a in find_acronyms(doc.text, doc.source)]
+            t4 = time.perf_counter()
+            for stage, seconds in (("keyword", t1 - t0), ("views", t2 - t1), ("text", t3 - t2), ("glossary", t4 - t3)):
+                self.timings[stage] = self.timings.get(stage, 0.0) + seconds
             self.records[doc.source] = record
-            self.glossary[doc.source] = prepared.glossary
+            self.glossary[doc.source] = glossary
             self.embedded += len(nodes)
-            entries.append({"record": record.to_dict(), "glossary": prepared.glossary})
+            entries.append({"record": record.to_dict(), "glossary": glossary})
         t0 = time.perf_counter()
         self.journal.commit(entries)
         self.timings["journal"] = self.timings.get("journal", 0.0) + time.perf_counter() - t0

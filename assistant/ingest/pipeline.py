@@ -50,9 +50,9 @@ def passage_metadata(p: Passage, doc: Document) -> dict[str, Any]:
     }
 
 
-def node_parser(max_chars: int) -> Any:
-    """The structure-aware splitter as a llama-index node parser (a transformation, run on each document where it
-    is read: ingest/prepare.py)."""
+def node_parser(max_chars: int, timings: dict[str, float] | None = None) -> Any:
+    """The structure-aware splitter as a llama-index node parser (a pipeline transformation); its seconds
+    add up in timings["split"] when given."""
     from llama_index.core.node_parser import NodeParser
     from llama_index.core.schema import NodeRelationship, TextNode
 
@@ -60,6 +60,7 @@ def node_parser(max_chars: int) -> Any:
         max_chars: int = 420
 
         def _parse_nodes(self, nodes, show_progress=False, **kwargs):  # type: ignore[override]
+            t0 = time.perf_counter()
             out = []
             for doc in nodes:
                 meta = doc.metadata
@@ -81,6 +82,8 @@ def node_parser(max_chars: int) -> Any:
                     node.excluded_llm_metadata_keys = list(node.metadata)
                     node.relationships[NodeRelationship.SOURCE] = source_info
                     out.append(node)
+            if timings is not None:
+                timings["split"] = timings.get("split", 0.0) + time.perf_counter() - t0
             return out
 
         def _postprocess_parsed_nodes(self, nodes, parent_doc_map):  # type: ignore[override]
@@ -89,21 +92,10 @@ def node_parser(max_chars: int) -> Any:
     return StructureNodeParser(max_chars=max_chars, include_prev_next_rel=False)
 
 
-def llama_document(doc: Document) -> Any:
-    """`doc` as a llama-index Document, which the node parser splits."""
-    from llama_index.core import Document as LlamaDocument
-
-    return LlamaDocument(id_=doc.source, text=doc.text,
-                         metadata={"source": doc.source, "title": doc.title, "organisation": doc.organisation or "",
-                                   "published": doc.published, "place": doc.place or "", "pages": json.dumps(doc.pages)},
-                         excluded_embed_metadata_keys=["pages"])
-
-
 class BatchEmbedder:
-    """The llama-index ingestion pipeline (the model, into Chroma), run on one batch of documents' nodes at a
-    time; the nodes come split from `ingest.prepare.prepare_document` (node_parser below).
+    """The llama-index ingestion pipeline (splitter, then model, into Chroma), run one batch of documents at a time.
 
-    `timings` adds up the seconds spent embedding and writing to Chroma over all batches.
+    `timings` adds up the seconds spent splitting, embedding and writing to Chroma over all batches.
     """
 
     def __init__(self, settings: Settings, paths: IndexPaths, embedder: Any,
@@ -112,10 +104,11 @@ class BatchEmbedder:
 
         client = chroma_client(settings, paths)
         self.collection = chroma_collection(client, settings.collection)
-        self.timings = {"embed": 0.0, "write": 0.0}
+        self.timings = {"split": 0.0, "embed": 0.0, "write": 0.0}
         self.visibility: dict[str, str] = {}  # the batch's documents' visibility, written with their vectors
         self.vector_store = batched_vector_store(self.collection, int(client.get_max_batch_size()), self.timings,
                                                  self.visibility)
+        self.parser = node_parser(settings.max_passage_chars, self.timings)
         self.embedding = llama_embedding(embedder, progress)
 
     def delete(self, sources: list[str]) -> None:
@@ -126,20 +119,32 @@ class BatchEmbedder:
         if sources:
             self.collection.delete(where={"source": {"$in": list(sources)}})
 
-    def run(self, nodes: dict[str, list[Any]], visibility: dict[str, str]) -> None:
-        """Embed and store the nodes of each document (source -> its nodes, from `prepare_document`),
-        replacing any earlier vectors of theirs, each source's passages marked with its `visibility`.
-        The nodes are left without their vectors: those are in Chroma now, and the batch need not keep them."""
+    def run(self, docs: list[Document], visibility: dict[str, str]) -> dict[str, list[Any]]:
+        """Embed and store `docs` (replacing any earlier vectors of theirs), each source's passages marked
+        with its `visibility`; their nodes, per document, in the order the splitter made them (without
+        their vectors)."""
+        from llama_index.core import Document as LlamaDocument
         from llama_index.core.ingestion import IngestionPipeline
 
-        self.delete(list(nodes))
+        self.delete([d.source for d in docs])
         self.visibility.clear()
         self.visibility.update(visibility)
-        pipeline = IngestionPipeline(transformations=[self.embedding], vector_store=self.vector_store,
+        llama_docs = [
+            LlamaDocument(id_=d.source, text=d.text,
+                          metadata={"source": d.source, "title": d.title, "organisation": d.organisation or "",
+                                    "published": d.published, "place": d.place or "", "pages": json.dumps(d.pages)},
+                          excluded_embed_metadata_keys=["pages"])
+            for d in docs
+        ]
+        pipeline = IngestionPipeline(transformations=[self.parser, self.embedding], vector_store=self.vector_store,
                                      disable_cache=True)
         t0 = time.perf_counter()
-        write = self.timings["write"]
-        done = pipeline.run(nodes=[n for group in nodes.values() for n in group])
-        self.timings["embed"] += time.perf_counter() - t0 - (self.timings["write"] - write)
-        for n in done:
-            n.embedding = None
+        split, write = self.timings["split"], self.timings["write"]
+        nodes = pipeline.run(documents=llama_docs)
+        spent = time.perf_counter() - t0
+        self.timings["embed"] += spent - (self.timings["split"] - split) - (self.timings["write"] - write)
+        out: dict[str, list[Any]] = {d.source: [] for d in docs}
+        for n in nodes:
+            n.embedding = None  # the vectors are in Chroma now; the batch need not keep them
+            out[n.metadata["source"]].append(n)
+        return out

@@ -5,12 +5,9 @@
    unchanged, which must be read, which were removed;
 2. the files to read are read in worker processes (ingest/workers.py), in order, while the
    documents already read are embedded: a file whose content hash is unchanged stays as it
-   was; unreadable files are reported (their last good version kept); each document read is
-   split into nodes, and its keyword segment, views and acronyms made, where it was read
-   (ingest/prepare.py);
-3. the nodes go through the llama-index pipeline (the model) into Chroma in batches
-   (ingest/batches.py), each batch committed with its keyword segments and views and recorded
-   in the journal;
+   was; unreadable files are reported (their last good version kept);
+3. documents go through the llama-index pipeline into Chroma in batches (ingest/batches.py),
+   each batch committed with its keyword segments and views and recorded in the journal;
 4. the keyword index is put together from the segments, the figure series linked across all
    documents' figures, and, last, the manifest is written and the journal deleted.
 
@@ -37,7 +34,6 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +55,6 @@ from .pipeline import pipeline_signature
 from .readers import TEXT_SUFFIXES
 from .visibility import FIELD as VISIBILITY_FIELD
 from .visibility import prepare_audiences, sync_visibility, wanted
-from .prepare import prepare_document
 from .workers import ReadTask, read_files
 
 
@@ -149,14 +144,13 @@ def _stream(settings: Settings, corpus: Path, paths: IndexPaths, states: dict[st
         known = old.sha256 if old is not None and old.catalog_entry == state.catalog_entry else ""
         tasks.append(ReadTask(source, states[source][0], catalog.get(source, {}), known))
     waited = time.perf_counter()
-    prepare = partial(prepare_document, max_chars=settings.max_passage_chars, linking=settings.linking)
-    for result in read_files(corpus, tasks, settings.ingest, prepare):
+    for result in read_files(corpus, tasks, settings.ingest):
         batches.timings["wait"] = batches.timings.get("wait", 0.0) + time.perf_counter() - waited
         source, old, state = result.source, indexed.get(result.source), states[result.source][1]
         batches.read(result)
         if result.document is not None:
             (report.changed if old is not None else report.added).append(source)
-            batches.add(result.document, state, result.prepared)
+            batches.add(result.document, state)
         elif result.problem is not None:
             report.problems.append(result.problem)
             if old is not None:

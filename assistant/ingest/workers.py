@@ -1,10 +1,7 @@
 """Reading files in worker processes, beside the embedding, each file under a time limit.
 
-    for result in read_files(corpus, tasks, settings.ingest, prepare):   # in the order of `tasks`
-        result.document (and result.prepared) or result.problem or result.sha256
-
-`prepare` is run on each document where it was read (ingest/prepare.py: its nodes, keyword
-segment, views), so the ingesting process only embeds and writes.
+    for result in read_files(corpus, tasks, settings.ingest):   # in the order of `tasks`
+        result.document or result.problem or result.sha256
 
 A background thread keeps `workers` processes busy with one file each, up to `read_ahead`
 documents per worker and `read_ahead_chars` of text ahead of what the caller has taken, so the
@@ -31,7 +28,7 @@ import threading
 import time
 import types
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -45,9 +42,6 @@ from .corpus import file_hash, load_document
 
 # How often the feeding thread looks at deadlines and at the caller's progress, in seconds.
 _POLL = 0.05
-# What a worker makes of a document it has read, beside its text (ingest.prepare.prepare_document).
-Prepare = Callable[[Document], Any]
-
 # What a worker sends once it has started (its imports done): a file's time limit counts from then,
 # so that a slow start on a busy machine is not taken for a file that stalls.
 READY = "ready"
@@ -72,11 +66,10 @@ class ReadResult:
     problem: UnreadableDocument | None = None
     sha256: str = ""
     seconds: float = 0.0  # time spent reading and extracting it
-    prepared: Any = None  # what `prepare` made of the document (ingest/prepare.py), made where it was read
 
 
-def read_task(corpus: Path, task: ReadTask, prepare: Prepare | None = None) -> ReadResult:
-    """Read one file (in a worker or in this process), and `prepare` the document read."""
+def read_task(corpus: Path, task: ReadTask) -> ReadResult:
+    """Read one file (in a worker or in this process)."""
     started = time.perf_counter()
     try:
         try:
@@ -87,15 +80,13 @@ def read_task(corpus: Path, task: ReadTask, prepare: Prepare | None = None) -> R
         if task.known_sha and sha == task.known_sha:
             return ReadResult(task.source, sha256=sha, seconds=time.perf_counter() - started)
         doc = load_document(corpus, task.path, {task.source: task.entry} if task.entry else {}, data)
-        seconds = time.perf_counter() - started
-        return ReadResult(task.source, document=doc, seconds=seconds, prepared=prepare(doc) if prepare else None)
+        return ReadResult(task.source, document=doc, seconds=time.perf_counter() - started)
     except UnreadableDocument as problem:
         return ReadResult(task.source, problem=problem, seconds=time.perf_counter() - started)
 
 
-def worker_main(conn: Any, corpus: str, niceness: int = 0, prepare: Prepare | None = None) -> None:
-    """A worker process: read (and prepare) the tasks it is sent until it is sent None, at `niceness`
-    (Ingest.reader_niceness)."""
+def worker_main(conn: Any, corpus: str, niceness: int = 0) -> None:
+    """A worker process: read the tasks it is sent until it is sent None, at `niceness` (Ingest.reader_niceness)."""
     root = Path(corpus)
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)
@@ -107,7 +98,7 @@ def worker_main(conn: Any, corpus: str, niceness: int = 0, prepare: Prepare | No
             return
         if task is None:
             return
-        conn.send(read_task(root, task, prepare))
+        conn.send(read_task(root, task))
 
 
 _MAIN_LOCK = threading.Lock()
@@ -127,9 +118,9 @@ def _bare_main() -> Iterator[None]:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, corpus: Path, niceness: int, prepare: Prepare | None) -> None:
+    def __init__(self, ctx: Any, corpus: Path, niceness: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=worker_main, args=(child, str(corpus), niceness, prepare), daemon=True)
+        self.process = ctx.Process(target=worker_main, args=(child, str(corpus), niceness), daemon=True)
         with _bare_main():
             self.process.start()
         child.close()
@@ -174,8 +165,8 @@ def crash_problem(source: str, code: int | None) -> UnreadableDocument:
 class _Feeder:
     """The thread that hands tasks to workers and collects their results in a dict by position."""
 
-    def __init__(self, corpus: Path, tasks: list[ReadTask], settings: Ingest, prepare: Prepare | None) -> None:
-        self.corpus, self.tasks, self.settings, self.prepare = corpus, tasks, settings, prepare
+    def __init__(self, corpus: Path, tasks: list[ReadTask], settings: Ingest) -> None:
+        self.corpus, self.tasks, self.settings = corpus, tasks, settings
         self.results: dict[int, ReadResult] = {}
         self.taken = 0  # results the caller has consumed
         self.waiting_chars = 0  # text read and not yet taken
@@ -191,7 +182,7 @@ class _Feeder:
         workers: list[_Worker] = []
         queue = deque(range(len(self.tasks)))
         try:
-            workers = [_Worker(ctx, self.corpus, self.settings.reader_niceness, self.prepare) for _ in range(n)]
+            workers = [_Worker(ctx, self.corpus, self.settings.reader_niceness) for _ in range(n)]
             window = self.settings.read_ahead * n
             while not self.closing and (queue or any(w.slot is not None for w in workers)):
                 for w in workers:
@@ -219,7 +210,7 @@ class _Feeder:
                         self.cond.notify_all()
                     if got.seconds < 0 or not w.process.is_alive():
                         w.stop(kill=True)
-                        workers[i] = _Worker(ctx, self.corpus, self.settings.reader_niceness, self.prepare)
+                        workers[i] = _Worker(ctx, self.corpus, self.settings.reader_niceness)
                     else:
                         w.slot = None
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
@@ -271,15 +262,13 @@ def _chars(result: ReadResult) -> int:
     return len(result.document.text) if result.document is not None else 0
 
 
-def read_files(corpus: Path, tasks: list[ReadTask], settings: Ingest,
-               prepare: Prepare | None = None) -> Iterator[ReadResult]:
-    """Each task's result, in the order of `tasks`; read in worker processes unless `settings.workers` is 0.
-    `prepare` (picklable: a module's function, or a partial of one) is run where each document is read."""
+def read_files(corpus: Path, tasks: list[ReadTask], settings: Ingest) -> Iterator[ReadResult]:
+    """Each task's result, in the order of `tasks`; read in worker processes unless `settings.workers` is 0."""
     if settings.workers == 0 or not tasks:
         for task in tasks:
-            yield read_task(corpus, task, prepare)
+            yield read_task(corpus, task)
         return
-    feeder = _Feeder(corpus, tasks, settings, prepare)
+    feeder = _Feeder(corpus, tasks, settings)
     try:
         for slot in range(len(tasks)):
             result = feeder.take(slot)

@@ -63,15 +63,11 @@ def segment_from_nodes(source: str, nodes: list[Any]) -> Segment:
     texts = []
     terms: Counter[str] = Counter()
     for n in nodes:
-        # The keyword search's own choice of metadata, kept with the node; the node's own (what the model
-        # embeds) put back after, as the nodes may be embedded next.
-        embed_keys = n.excluded_embed_metadata_keys
         n.excluded_embed_metadata_keys = [k for k in n.metadata if k not in BM25_KEYS]
         n.embedding = None
         seg.ids.append(n.node_id)
         seg.lines.append(dumps(node_to_metadata_dict(n) | {"node_id": n.node_id}, ensure_ascii=False))
         texts.append(n.get_content(metadata_mode=MetadataMode.EMBED))
-        n.excluded_embed_metadata_keys = embed_keys
         terms.update(set(content_terms(" ".join((n.text, n.metadata.get("context", ""),
                                                    n.metadata.get("section", ""))))))
     if texts:
