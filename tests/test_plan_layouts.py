@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.types import Citation
+from assistant.core.types import Citation, Passage
 from assistant.ingest.passages import split_document
+from assistant.views.cells import locate_cells
 from assistant.views.commitments import Commitment, extract_commitments
 from assistant.views.vocabulary import header_role, header_roles, table_roles
 
@@ -211,3 +212,25 @@ def test_cells_wrapped_over_lines_in_a_table_continued_without_its_header() -> N
         ("We will hold a users' event to hear what data people want next", "We will announce it by September 2027",
          "2027-09"),
         ("We will answer every data request within 20 working days.", "Ongoing", None)]
+
+
+def _row(text: str, cells: list[tuple[str, str]], start: int = 100) -> Passage:
+    return Passage(source="plan.html", char_start=start, char_end=start + len(text), text=text, kind="row", cells=cells)
+
+
+def test_cells_are_found_where_a_cell_can_start_with_markup_between_their_words() -> None:
+    text = "Lead: the Parks Officer said\tParks\n<b>Officer</b>\t<li>June 2027</li>"
+    found = locate_cells(_row(text, [("Lead", "Parks Officer"), ("Due", "June 2027"), ("Measure", "Fewer visits")]))
+    # The first "Parks Officer" is inside a sentence: the cell is the one after the tab, tags and line break between.
+    assert [(c.raw, c.start, c.end) for c in found] == [
+        ("Parks\n<b>Officer", 100 + text.index("Parks\n"), 100 + text.index("</b>")),
+        ("<li>June 2027", 100 + text.index("<li>"), 100 + text.index("</li>")),
+        ("", None, None),  # carried down from the row above: not in this row's text
+    ]
+
+
+def test_a_word_that_could_begin_inside_a_tag_is_read_as_the_pattern_reads_it() -> None:
+    text = "Develop <a href='x'>a plan</a>\tClerk"
+    found = locate_cells(_row(text, [("Action", "Develop a plan"), ("Lead", "Clerk")], start=0))
+    assert [c.raw for c in found] == ["Develop <a href='x'>a plan", "Clerk"]
+    assert found[1].start == text.index("Clerk")

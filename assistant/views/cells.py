@@ -15,6 +15,11 @@ WE_WILL = re.compile(r"\bWe\s+will\b")
 # Several values merged into one cell are separated by two or more spaces.
 _MERGE_SEP = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
 
+# Between a cell's words in the text: anything but words (punctuation, line breaks, markup tags).
+_BETWEEN_WORDS = r"(?:\W|<[^>]{0,80}>)*?"
+_WORD_CHAR = re.compile(r"\w")
+_TAG = re.compile(r"<[^>]{0,80}>")
+
 
 def cell_pairs(p: Passage) -> list[tuple[str, str]]:
     """The passage's (header, value) pairs as strings, ignoring anything that is not a pair."""
@@ -90,23 +95,68 @@ def locate_cells(p: Passage) -> list[RowCell]:
     pos = 0
     for c in cells:
         words = re.findall(r"\w+", c.value)
-        if not words:
+        found = _find_cell(text, words, pos) if words else None
+        if found is None:
             continue
-        pattern = re.compile(r"(?:\W|<[^>]{0,80}>)*?".join(re.escape(w) for w in words))
-        for m in pattern.finditer(text, pos):
-            if _cell_starts(text, m.start()):
-                start, end = m.start(), m.end()
-                while True:  # the cell's opening markup ("<b>", "**") belongs to it: "<b>Voice</b> …"
-                    tag = re.search(r"(?:<[a-z]{1,6}>|\*\*|__)$", text[max(0, start - 8):start])
-                    if not tag:
-                        break
-                    start -= len(tag.group(0))
-                while end < len(text) and text[end] in ".,;:!?)]%’'\"*_" and text[end] not in "\t\n|":
-                    end += 1
-                c.raw, c.start, c.end = text[start:end], p.char_start + start, p.char_start + end
-                pos = end
+        start, end = found
+        while True:  # the cell's opening markup ("<b>", "**") belongs to it: "<b>Voice</b> …"
+            tag = re.search(r"(?:<[a-z]{1,6}>|\*\*|__)$", text[max(0, start - 8):start])
+            if not tag:
                 break
+            start -= len(tag.group(0))
+        while end < len(text) and text[end] in ".,;:!?)]%’'\"*_" and text[end] not in "\t\n|":
+            end += 1
+        c.raw, c.start, c.end = text[start:end], p.char_start + start, p.char_start + end
+        pos = end
     return cells
+
+
+def _find_cell(text: str, words: list[str], pos: int) -> tuple[int, int] | None:
+    """The span of the first run of `words` at or after `pos` where a cell can start, with anything but
+    words between them (`_BETWEEN_WORDS`); None when there is none.
+
+    The words are followed through the text by hand: compiling a pattern for each cell was two thirds of
+    the time spent reading an archive's views (a cell's value rarely repeats, so the `re` cache misses).
+    Where a word could also begin inside a markup tag (the pattern might read "<b>" as "<" and a word
+    "b"), the pattern decides, as before."""
+    at = pos
+    start = text.find(words[0], at)
+    while start != -1:
+        end = _follow(text, words, start + len(words[0]))
+        if end == -2:  # ambiguous: let the pattern choose
+            pattern = re.compile(_BETWEEN_WORDS.join(re.escape(w) for w in words))
+            return next(((m.start(), m.end()) for m in pattern.finditer(text, pos) if _cell_starts(text, m.start())),
+                        None)
+        if end == -1:
+            start = text.find(words[0], start + 1)
+        elif _cell_starts(text, start):
+            return start, end
+        else:  # as a pattern's search would, go on after this run
+            at = end
+            start = text.find(words[0], at)
+    return None
+
+
+def _follow(text: str, words: list[str], i: int) -> int:
+    """Where `words[1:]` end when read from `i`, each after anything but words: -1 when they are not there,
+    -2 when one could begin inside a markup tag that lies between them."""
+    n = len(text)
+    for word in words[1:]:
+        while i < n and not _WORD_CHAR.match(text, i):
+            tag = _TAG.match(text, i) if text[i] == "<" else None
+            if tag:
+                inner = i + 1
+                while inner < tag.end() and not _WORD_CHAR.match(text, inner):
+                    inner += 1
+                if text.startswith(word, inner):
+                    return -2
+                i = tag.end()
+            else:
+                i += 1
+        if not text.startswith(word, i):
+            return -1
+        i += len(word)
+    return i
 
 
 def _cell_starts(text: str, i: int) -> bool:
