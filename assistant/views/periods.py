@@ -8,6 +8,7 @@ about any particular report.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..core.text import MONTH_RE, month_number
 
@@ -171,6 +172,8 @@ def valid_month(text: str) -> bool:
     return bool(m) and 1 <= int(m.group(2)) <= 12
 
 
+# Series sort and link their values by these many times over a few hundred distinct strings.
+@lru_cache(maxsize=4096)
 def period_key(text: str) -> float | None:
     """A sortable position in time for a period string, or None when it names no year.
 
@@ -202,6 +205,7 @@ def period_key(text: str) -> float | None:
     return start + 0.5
 
 
+@lru_cache(maxsize=4096)
 def date_key(published: str) -> float | None:
     """Position in time of an ISO date, possibly partial ("2023", "2021-05", "2025-02-19")."""
     m = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", published or "")
