@@ -34,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -49,6 +50,35 @@ BIN = Path(sys.executable).with_name("assistant")
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+class ReaderPeak:
+    """The largest peak RSS (VmHWM) of this process's children (the read workers), sampled while they run.
+
+    Not `getrusage(RUSAGE_CHILDREN)`: a "spawn" child is forked before it execs, and the kernel keeps
+    the forked copy's RSS (this process's, model included) as that child's peak."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.mb, self.every, self.stop = 0.0, every, threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(self.every):
+            for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.mb = max(self.mb, int(line.split()[1]) / 1024)
+
+    def done(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        return self.mb
 
 
 class RecordingEmbedder:
@@ -80,13 +110,14 @@ def child(corpus: Path, index: Path, texts: Path, change: Path | None) -> None:
     inner.encode(["warm up"] * 8)
     rss_before = peak_rss_mb()
     embedder = RecordingEmbedder(inner, texts)
+    readers = ReaderPeak()
     t = time.perf_counter()
     report = ingest(settings, embedder=embedder)
     ingest_s = time.perf_counter() - t
     out = {"documents": len(report.added) + len(report.changed), "problems": [[p.source, p.reason] for p in report.problems],
            "passages": report.total_passages, "embedded": report.passages_embedded, "ingest_s": ingest_s,
            "stages": report.stages, "rss_model_mb": rss_before, "peak_rss_mb": peak_rss_mb(),
-           "reader_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN)}  # the largest reader's, once they have stopped
+           "reader_rss_mb": readers.done()}
     embedder.out.close()
     strings = [json.loads(line) for line in texts.read_text(encoding="utf-8").splitlines()]
     runs = []
