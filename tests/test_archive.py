@@ -54,13 +54,17 @@ def test_workers_do_not_run_the_callers_script(tmp_path: Path, monkeypatch) -> N
     assert sys.modules["__main__"] is main
 
 
-def test_readers_step_back_for_the_model(tmp_path: Path) -> None:
+def test_readers_step_back_for_the_model(tmp_path: Path, monkeypatch) -> None:
     # A reader at the model's priority doubled the encode time on two cores: readers take only idle CPU.
+    # A bare __main__, as the ingest gives its workers: earlier tests may leave a page there for spawn to run.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = multiprocessing.get_context("spawn")
     conn, child = ctx.Pipe()
     reader = ctx.Process(target=worker_main, args=(child, str(tmp_path), 19), daemon=True)
     reader.start()
+    child.close()  # a reader that dies then ends our recv() with EOFError instead of a hang
     try:
+        assert conn.poll(120), "the reader did not start within 120 s"
         assert conn.recv() == READY
         ours = os.getpriority(os.PRIO_PROCESS, 0)
         assert os.getpriority(os.PRIO_PROCESS, reader.pid) == min(19, ours + 19) > ours
