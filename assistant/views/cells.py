@@ -16,9 +16,9 @@ WE_WILL = re.compile(r"\bWe\s+will\b")
 _MERGE_SEP = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
 
 # Between a cell's words in the text: anything but words (punctuation, line breaks, markup tags).
-_BETWEEN_WORDS = r"(?:\W|<[^>]{0,80}>)*?"
-_WORD_CHAR = re.compile(r"\w")
 _TAG = re.compile(r"<[^>]{0,80}>")
+_BETWEEN_WORDS = rf"(?:\W|{_TAG.pattern})*?"
+_WORD_CHAR = re.compile(r"\w")
 
 
 def cell_pairs(p: Passage) -> list[tuple[str, str]]:
@@ -119,8 +119,7 @@ def _find_cell(text: str, words: list[str], pos: int) -> tuple[int, int] | None:
     the time spent reading an archive's views (a cell's value rarely repeats, so the `re` cache misses).
     Where a word could also begin inside a markup tag (the pattern might read "<b>" as "<" and a word
     "b"), the pattern decides, as before."""
-    at = pos
-    start = text.find(words[0], at)
+    start = text.find(words[0], pos)
     while start != -1:
         end = _follow(text, words, start + len(words[0]))
         if end == -2:  # ambiguous: let the pattern choose
@@ -132,8 +131,7 @@ def _find_cell(text: str, words: list[str], pos: int) -> tuple[int, int] | None:
         elif _cell_starts(text, start):
             return start, end
         else:  # as a pattern's search would, go on after this run
-            at = end
-            start = text.find(words[0], at)
+            start = text.find(words[0], end)
     return None
 
 
