@@ -160,3 +160,44 @@ def test_an_unchanged_ingest_writes_again_views_that_another_version_wrote(small
     assert refreshed["views"] == views_signature(small_corpus.linking) and refreshed["bm25"] == manifest["bm25"]
     views = read_views(views_file.parent, small_corpus.linking)
     assert views is not None and len(views.values) == len(data["views"].values) > 0
+
+
+def test_a_reingest_keeps_the_unchanged_documents_index_as_a_full_build_makes_it(small_corpus: Settings) -> None:
+    """Re-indexing one report copies the other reports' keyword rows and views from the index built last
+    (a re-ingest of one of 2,000 documents read them all again): the result is what a build from every
+    document's segment and views gives."""
+    import shutil
+
+    from assistant.ingest.batches import stored_segments, stored_views
+    from assistant.store.keyword import build_bm25
+    from assistant.store.manifest import manifest_records
+    from assistant.store.segments import segment_keys
+    from assistant.views.cache import assemble_views, read_views
+    from tests.test_keyword_index import state
+
+    plan = "dundee-children-and-families-service-plan-2021-24.txt"  # commitments and figures, unchanged below
+    shutil.copy(Path(__file__).resolve().parent.parent / "corpus" / plan, small_corpus.corpus)
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    changed = small_corpus.corpus / "children-in-care-programme-scrutiny-2023.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nThe committee noted 17 new allotment plots.\n",
+                       encoding="utf-8")
+    (small_corpus.corpus / "dundee-our-promise-2020-23-impact-summary.txt").unlink()
+    report = bot.ingest()
+    assert report.changed == [changed.name] and report.removed and report.passages_embedded < report.total_passages
+
+    paths = IndexPaths(small_corpus.index)
+    manifest = read_manifest(paths)
+    keys = segment_keys(manifest_records(manifest))
+    folder = paths.root / manifest["bm25"]
+    clean = build_bm25(small_corpus, paths, stored_segments(paths, keys), name="bm25-clean")
+    assert state(folder) == state(clean)
+    views = read_views(folder, small_corpus.linking)
+    rebuilt = assemble_views(stored_views(small_corpus, paths, keys), small_corpus.linking)
+    assert views is not None and views.values and views.commitments
+    assert [(v.source, v.char_start, v.measure, v.value) for v in views.values] == \
+        [(v.source, v.char_start, v.measure, v.value) for v in rebuilt.values]
+    assert [(c.source, c.char_start, c.action) for c in views.commitments] == \
+        [(c.source, c.char_start, c.action) for c in rebuilt.commitments]
+    assert [s.id for s in views.series] == [s.id for s in rebuilt.series]
+    assert "17" in bot.ask("How many new allotment plots did the committee note?").answer

@@ -179,13 +179,15 @@ def stored_segments(paths: IndexPaths, keys: Mapping[str, str]) -> Iterator[Segm
         yield seg
 
 
-def stored_views(settings: Settings, paths: IndexPaths, keys: Mapping[str, str], keep: bool = False
-                 ) -> Iterator[DocumentViews]:
-    """The commitments and figures of these documents (source -> segment key), in source order; read again
-    from the segment where missing (or written by another version), and then kept when `keep` (a writer)."""
+def stored_views(settings: Settings, paths: IndexPaths, keys: Mapping[str, str], keep: bool = False,
+                 known: Mapping[str, DocumentViews] | None = None) -> Iterator[DocumentViews]:
+    """The commitments and figures of these documents (source -> segment key), in source order: from `known`
+    (unchanged since the library's views were written), else each document's file; read again from the
+    segment where missing (or written by another version), and then kept when `keep` (a writer)."""
     folder = views_folder(paths)
+    known = known or {}
     for source in sorted(keys):
-        got = read_document_views(folder, keys[source], settings.linking)
+        got = known[source] if source in known else read_document_views(folder, keys[source], settings.linking)
         if got is None:
             seg = read_segment(paths, keys[source])
             got = document_views(segment_passages(seg) if seg else [], settings.linking)

@@ -153,11 +153,11 @@ def prepare_audiences(settings: Settings, records: Mapping[str, DocumentRecord])
     """Build the keyword index of every reader audience the settings know of that does not see the whole
     library (so that their first question is not slowed), and delete the rest; returns their names."""
     from ..core.visibility import known_audiences, visible
-    from ..store.segments import segment_key
+    from ..store.segments import segment_keys
 
     names = set()
     for levels in known_audiences(settings.groups):
-        keys = {s: segment_key(r) for s, r in records.items() if visible(levels, r.visibility)}
+        keys = segment_keys({s: r for s, r in records.items() if visible(levels, r.visibility)})
         if keys and len(keys) < len(records):
             names.add(ensure_audience(settings, keys))
     prune_audiences(IndexPaths(settings.index).root, names)

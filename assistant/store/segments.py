@@ -16,7 +16,7 @@ import json
 import os
 import pickle
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,11 @@ def segment_key(record: DocumentRecord) -> str:
     data = json.dumps([record.source, record.title, record.organisation, record.place, record.published,
                        record.passage_ids], ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def segment_keys(records: Mapping[str, DocumentRecord]) -> dict[str, str]:
+    """Source -> segment key of each of these documents."""
+    return {source: segment_key(record) for source, record in records.items()}
 
 
 def segment_from_nodes(source: str, nodes: list[Any]) -> Segment:

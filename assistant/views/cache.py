@@ -164,6 +164,19 @@ def assemble_views(documents: Iterable[DocumentViews], settings: Linking) -> Vie
     return views
 
 
+def views_by_document(views: Views) -> dict[str, DocumentViews]:
+    """A library's views split back into its documents' (commitments with their terms, and figures, each in
+    the order the document gave them): what a later ingest keeps of the documents it did not change."""
+    out: dict[str, DocumentViews] = {}
+    for c, terms in zip(views.commitments, views.commitment_terms):
+        d = out.setdefault(c.source, DocumentViews())
+        d.commitments.append(c)
+        d.terms.append(terms)
+    for v in views.values:
+        out.setdefault(v.source, DocumentViews()).values.append(v)
+    return out
+
+
 def write_document_views(folder: Path, key: str, views: DocumentViews, settings: Linking) -> None:
     views.terms = share_strings([*views.commitments, *views.values], views.terms)
     _dump(folder, f"{key}.pkl", {"signature": views_signature(settings), "views": views})

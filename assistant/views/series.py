@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..core.settings import Linking
 from ..core.text import STOPWORDS, clean_inline, idf, stem_words
@@ -21,6 +22,7 @@ _LEADING_VERBS = re.compile(r"^(?:(?:further|continue\s+to)\s+)?(?:increase|redu
                             r"(?:\s+(?:in|the))*\s+", re.I)
 
 
+@lru_cache(maxsize=1 << 16)  # linking an archive's figures asks again for the labels an ingest read before
 def measure_tokens(label: str) -> tuple[frozenset[str], frozenset[str]]:
     """(stemmed content words, numbers) of a measure label.
 
@@ -78,9 +80,12 @@ def _same_value(a: FigureValue, b: FigureValue) -> bool:
 
 def _explicit(v: FigureValue) -> str | None:
     """The value's own period for comparison ("2019-20"), without baseline/target words."""
-    if v.relative:
-        return None
-    m = re.search(PERIOD_RE, v.period)
+    return None if v.relative else _period_of(v.period)
+
+
+@lru_cache(maxsize=1 << 16)  # asked for each value of each pair of measures compared: few distinct strings
+def _period_of(period: str) -> str | None:
+    m = re.search(PERIOD_RE, period)
     return normalise_period(m.group(0)) if m else None
 
 
