@@ -40,8 +40,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.memory import collector_paused
 from ..core.errors import AssistantError, EmptyCorpus, UnreadableDocument
+from ..core.memory import collector_paused
 from ..core.settings import Settings, shown_path
 from ..core.types import DocumentRecord, Progress
 from ..embed import make_embedder
