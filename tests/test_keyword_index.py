@@ -91,3 +91,14 @@ def test_an_index_without_what_copying_needs_is_built_again(tmp_path: Path) -> N
     earlier = build_bm25(settings, paths, [A, B], name="bm25-earlier")
     (earlier / ROW_TOKENS).unlink()
     assert update_bm25(settings, paths, earlier, {"a.md"}, [B], lambda s: B2, ["a.md", "b.md"]) is None
+
+
+def test_a_passage_s_row_is_found_through_the_sorted_order() -> None:
+    from assistant.store.search_index import RowIds
+
+    ids = np.array([b"b7", b"a1", b"dd", b"c3", b"a10"], dtype="S3")
+    rows = RowIds(ids, np.argsort(ids, kind="stable"))
+    assert [rows.row_of(pid) for pid in ("b7", "a1", "dd", "c3", "a10")] == [0, 1, 2, 3, 4]
+    assert rows.row_of("a") is None and rows.row_of("zz") is None and rows.row_of("") is None
+    assert rows.row_of("a100") is None  # longer than any id: not mistaken for "a10"
+    assert rows[4] == "a10" and len(rows) == 5

@@ -185,17 +185,13 @@ class _Rows:
         vocab = {t: int(renumber[i]) for t, i in self.vocab.items() if held[i]}
         vocab[""] = len(vocab)
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        engine = bm25s.BM25()
-        if engine.method in engine.methods_requiring_nonoccurrence:  # bm25s's default needs none
-            raise NotImplementedError(f"BM25 method {engine.method} needs a non-occurrence array")
+        engine = bm25s.BM25(method="lucene", idf_method="lucene")  # bm25s's default, named: it needs no more
         if n:
             rows = np.repeat(np.arange(n, dtype=np.int32), sizes)
             df = np.bincount(tokens, minlength=len(vocab))
             idf_of = _select_idf_scorer(engine.idf_method)
-            distinct = np.unique(df[df > 0])
-            idf = np.zeros(len(vocab), dtype=np.float32)
-            for d in distinct:  # a few hundred distinct passage counts: bm25s's scalar idf for each
-                idf[df == d] = idf_of(int(d), N=n)
+            distinct, which = np.unique(df, return_inverse=True)  # bm25s's scalar idf once per passage count
+            idf = np.array([idf_of(int(d), N=n) if d else 0.0 for d in distinct], dtype=np.float32)[which]
             tfc = _select_tfc_scorer(engine.method)(tf_array=counts, l_d=lengths[rows], l_avg=lengths.mean(),
                                                      k1=engine.k1, b=engine.b, delta=engine.delta)
             scores = (idf[tokens] * tfc).astype(np.float32)
@@ -204,7 +200,7 @@ class _Rows:
                              "indptr": np.concatenate([[0], np.cumsum(np.bincount(tokens, minlength=len(vocab)))]),
                              "num_docs": n}
             engine.vocab_dict = vocab
-            engine.nonoccurrence_array = None  # as bm25s's index sets it for this method
+            engine.nonoccurrence_array = None  # as bm25s's index sets it for lucene
             engine.save(str(self.folder), show_progress=False)  # the matrix, vocabulary and parameters
             save_mmindex(cat(self.offsets, np.int64).tolist(), path=self.folder / CORPUS)
             top_k = min(settings.retrieval.bm25_top_k, n)
