@@ -38,15 +38,18 @@ B2 = segment("b.md", ["housing targets missed", "allotment plots added in the no
 C = segment("c.md", ["budget savings of two million", "budget for parks"])
 
 
-def state(folder: Path) -> dict:
-    """What a reader gets from a keyword index, token ids aside (they name the same words)."""
+def state(folder: Path, corpus: bool = True) -> dict:
+    """What a reader gets from a keyword index, token ids aside (they name the same words); only the scores
+    without `corpus`."""
     import bm25s
 
-    engine = bm25s.BM25.load(str(folder), load_corpus=True)
+    engine = bm25s.BM25.load(str(folder), load_corpus=corpus)
     words = {i: t for t, i in engine.vocab_dict.items()}
     data, rows, starts = engine.scores["data"], engine.scores["indices"], engine.scores["indptr"]
     scores = {(int(rows[k]), words[t]): float(data[k]) for t in range(len(starts) - 1)
               for k in range(starts[t], starts[t + 1])}
+    if not corpus:
+        return {"scores": scores}
     return {"scores": scores, "vocabulary": set(engine.vocab_dict), "corpus": (folder / "corpus.jsonl").read_bytes(),
             "entries": [e["node_id"] for e in engine.corpus], "ids": np.load(folder / ROW_IDS).tolist(),
             "docs": np.load(folder / ROW_DOCS).tolist(), "sources": json.loads((folder / ROWS).read_text())["sources"],
@@ -102,3 +105,17 @@ def test_a_passage_s_row_is_found_through_the_sorted_order() -> None:
     assert rows.row_of("a") is None and rows.row_of("zz") is None and rows.row_of("") is None
     assert rows.row_of("a100") is None  # longer than any id: not mistaken for "a10"
     assert rows[4] == "a10" and len(rows) == 5
+
+
+def test_the_scores_are_bm25s_own(tmp_path: Path) -> None:
+    # The index is scored over arrays with bm25s's formula: it must give what bm25s's own `index()` gives.
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in tokens] for seg in (A, B, C) for tokens in seg.tokens]
+    theirs = bm25s.BM25()
+    theirs.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    theirs.save(str(tmp_path / "theirs"), show_progress=False)
+    ours = build_bm25(Settings(index=tmp_path), IndexPaths(tmp_path), [A, B, C], name="bm25-ours")
+    assert state(ours)["scores"] == state(tmp_path / "theirs", corpus=False)["scores"]
