@@ -177,39 +177,37 @@ def _with_segments(paths: IndexPaths, records: dict[str, DocumentRecord]) -> dic
 
 
 def _write_views(settings: Settings, paths: IndexPaths, keys: dict[str, str], folder: Path,
-                 earlier: dict[str, Any] | None = None, before: dict[str, str] | None = None) -> None:
+                 earlier: dict[str, Any] | None = None, unchanged: set[str] | None = None) -> None:
     """The library's views (its documents' views put together, figures linked into series) into `folder`;
-    `keys`: source -> segment key; `earlier`: the manifest of the library's views written last (`before`:
-    its documents' segment keys), whose unchanged documents' views are taken from that one file rather
-    than from a file per document."""
-    known = _unchanged_views(settings, paths, keys, earlier, before or {}) if earlier else {}
+    `keys`: source -> segment key; `earlier`: the manifest of the library's views written last, whose
+    `unchanged` documents' views are taken from that one file rather than from a file per document."""
+    known = _unchanged_views(settings, paths, earlier, unchanged or set()) if earlier else {}
     documents = stored_views(settings, paths, keys, keep=True, known=known)
     write_views(folder, assemble_views(documents, settings.linking), settings.linking)
 
 
-def _unchanged_views(settings: Settings, paths: IndexPaths, keys: dict[str, str], earlier: dict[str, Any],
-                     before: dict[str, str]) -> dict[str, DocumentViews]:
-    """The views of the documents whose segment key is the one they had when `earlier`'s views were written
-    (2,000 files read one by one took 0.7 s of a re-ingest; the library's one file, 0.2 s)."""
+def _unchanged_views(settings: Settings, paths: IndexPaths, earlier: dict[str, Any],
+                     unchanged: set[str]) -> dict[str, DocumentViews]:
+    """The views of the `unchanged` documents, from the views file `earlier` names (2,000 files read one by
+    one took 0.7 s of a re-ingest; the library's one file, 0.2 s)."""
     views = read_views(paths.root / earlier.get("bm25", "bm25"), settings.linking)  # None: other code wrote it
     if views is None:
         return {}
     split = views_by_document(views)
-    return {s: split.get(s, DocumentViews()) for s, key in keys.items() if before.get(s) == key}
+    return {s: split.get(s, DocumentViews()) for s in unchanged}
 
 
 def _keyword_index(settings: Settings, paths: IndexPaths, keys: dict[str, str], earlier: dict[str, Any] | None,
-                   before: dict[str, str]) -> Path:
-    """The keyword index of these documents (source -> segment key): from the one `earlier` names (`before`:
-    its documents' segment keys), its unchanged documents' rows copied (reading 2,000 segments took a
-    second of a re-ingest of one), or from every document's segment."""
+                   unchanged: set[str], dropped: list[str]) -> Path:
+    """The keyword index of these documents (source -> segment key): from the one `earlier` names, the
+    `unchanged` documents' rows copied (reading 2,000 segments took a second of a re-ingest of one) and the
+    terms of the `dropped` segments (keys of changed and removed documents) counted out; or from every
+    document's segment."""
     if earlier:
-        dropped = [read_segment(paths, key) for s, key in before.items() if keys.get(s) != key]
-        if all(seg is not None for seg in dropped):  # else the terms they held cannot be counted out
-            folder = update_bm25(settings, paths, paths.root / earlier.get("bm25", "bm25"),
-                                 {s for s, key in keys.items() if before.get(s) == key},
-                                 [seg for seg in dropped if seg is not None],
-                                 lambda s: next(stored_segments(paths, {s: keys[s]})), sorted(keys))
+        segments = [seg for seg in (read_segment(paths, key) for key in dropped) if seg is not None]
+        if len(segments) == len(dropped):  # else the terms the missing ones held cannot be counted out
+            folder = update_bm25(settings, paths, paths.root / earlier.get("bm25", "bm25"), unchanged,
+                                 segments, lambda s: next(stored_segments(paths, {s: keys[s]})), sorted(keys))
             if folder is not None:
                 return folder
     return build_bm25(settings, paths, stored_segments(paths, keys))
@@ -222,12 +220,14 @@ def write_keyword_index(settings: Settings, paths: IndexPaths, records: dict[str
     t0 = time.perf_counter()
     keys = segment_keys(records)
     before = segment_keys(manifest_records(earlier)) if earlier else {}
+    unchanged = {s for s, key in keys.items() if before.get(s) == key}
+    dropped = [key for s, key in before.items() if keys.get(s) != key]
     # Nothing made here is garbage until the manifest names it, and a large archive's objects made the
     # collector walk them again and again (a third of the time of a re-ingest of one of 2,000 documents).
     with collector_paused():
-        folder = _keyword_index(settings, paths, keys, earlier, before)
+        folder = _keyword_index(settings, paths, keys, earlier, unchanged, dropped)
         t1 = time.perf_counter()
-        _write_views(settings, paths, keys, folder, earlier, before)
+        _write_views(settings, paths, keys, folder, earlier, unchanged)
     if timings is not None:
         timings["keyword"] = timings.get("keyword", 0.0) + t1 - t0
         timings["views"] = timings.get("views", 0.0) + time.perf_counter() - t1

@@ -97,9 +97,10 @@ class _Earlier:
 
     def __init__(self, folder: Path) -> None:
         import numpy as np
+        from bm25s.utils.corpus import load_mmindex
 
         self.corpus = open(folder / CORPUS, "rb")
-        self.offsets = np.asarray(json.loads((folder / CORPUS_INDEX).read_text(encoding="utf-8")), dtype=np.int64)
+        self.offsets = np.asarray(load_mmindex(folder / CORPUS), dtype=np.int64)  # what save_mmindex wrote
         self.size = (folder / CORPUS).stat().st_size
         self.ids = np.load(folder / ROW_IDS)
         self.starts, self.tokens = np.load(folder / ROW_STARTS), np.load(folder / ROW_TOKENS)
@@ -181,7 +182,7 @@ class _Rows:
         # of the rows, as a build from the segments would make it; bm25s's empty token goes last.
         held = np.bincount(tokens, minlength=len(self.vocab)) > 0
         renumber = np.cumsum(held) - 1
-        tokens = renumber[tokens].astype(np.int32) if n else tokens.astype(np.int32)
+        tokens = renumber[tokens].astype(np.int32)
         vocab = {t: int(renumber[i]) for t, i in self.vocab.items() if held[i]}
         vocab[""] = len(vocab)
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -197,8 +198,7 @@ class _Rows:
             scores = (idf[tokens] * tfc).astype(np.float32)
             order = np.argsort(tokens, kind="stable")  # by token, rows ascending within each: CSC
             engine.scores = {"data": scores[order], "indices": rows[order],
-                             "indptr": np.concatenate([[0], np.cumsum(np.bincount(tokens, minlength=len(vocab)))]),
-                             "num_docs": n}
+                             "indptr": np.concatenate([[0], np.cumsum(df)]), "num_docs": n}
             engine.vocab_dict = vocab
             engine.nonoccurrence_array = None  # as bm25s's index sets it for lucene
             engine.save(str(self.folder), show_progress=False)  # the matrix, vocabulary and parameters
