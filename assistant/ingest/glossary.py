@@ -122,7 +122,7 @@ class Glossary:
         """Definitions of the acronyms written in `question` (as acronyms: mostly capitals)."""
         out: list[Acronym] = []
         for token in re.findall(r"\b[A-Za-z&]{2,10}\b", question):
-            if token.upper() in self.by_acronym and _is_acronym(token):  # the lookup first: most words fail it
+            if _is_acronym(token) and token.upper() in self.by_acronym:
                 out.extend(self.by_acronym[token.upper()])
         return out
 
