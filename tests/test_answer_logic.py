@@ -296,3 +296,18 @@ def test_a_timeline_is_chosen_by_the_series_values_within_the_cited_spans() -> N
     # A value must lie wholly within a span; other reports' spans say nothing of a.txt's values.
     assert views.series_in_spans([("a.txt", 0, 15), ("c.txt", 0, 4), ("b.txt", 100, 200)]) == {1: 1}
     assert views.series_in_spans([("a.txt", 95, 125), ("b.txt", 0, 10)]) == {1: 1, 0: 1}
+
+
+def test_the_term_cache_finds_the_acronyms_the_glossary_finds_and_weighs_their_words() -> None:
+    from assistant.ingest.glossary import Glossary, find_acronyms
+
+    defined = "The Looked After Children (LAC) team works with Child and Adolescent Mental Health Services (CAMHS)."
+    glossary = Glossary(find_acronyms(defined, "a.txt"), common={})
+    text = "LAC numbers rose;CAMHS waits fell (CAMHS/LAC review), and the SEN plan is new. LACs: 40. lac or Lac."
+    cache = TermCache(glossary)
+    expected = {(e.acronym, e.expansion) for e in glossary.acronyms_in(text)}
+    assert expected == {(e.acronym, e.expansion) for e in cache.acronyms_in(text)}
+    assert {a for a, _ in expected} == {"LAC", "CAMHS"}
+    terms = cache.own(passage(text))
+    assert terms["adolesc"] == 0.5 and terms["lac"] == 1.0  # an expansion's words at `acronym_words`
+    assert TermCache(None).acronyms_in(text) == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
 
 from ..core.settings import Relevance
 from ..core.text import content_terms
 from ..core.types import DocumentRecord, Passage
-from ..ingest.glossary import Glossary
+from ..ingest.glossary import Acronym, Glossary
 from ..views.vocabulary import header_roles
 from .question import Question
 from .retrieve import Hit
@@ -20,14 +21,16 @@ class TermCache:
 
     The passage's own words count fully; a table row's column names and carried-down cells
     nearly so; a list item's lead-in and the section path half; the document's title and
-    organisation a little. An
-    acronym in the passage also brings the words it stands for (at half weight).
+    organisation a little. An acronym in the passage also brings the words it stands for (at half
+    weight). Passages are read on first use, so a question's first answer pays for its candidates.
     """
 
     def __init__(self, glossary: Glossary | None = None, settings: Relevance | None = None,
                  neighbours: Callable[[Passage], list[Passage]] | None = None) -> None:
         self._terms: dict[str, dict[str, float]] = {}
         self._own: dict[str, dict[str, float]] = {}
+        self._acronyms: dict[str, list[Acronym]] = {}
+        self._wording: dict[str, int] = {}  # passage id -> its words that say something
         self.glossary = glossary
         self.settings = settings or Relevance()
         self.neighbours = neighbours  # the passages around one in its section, when the index is at hand
@@ -49,19 +52,53 @@ class TermCache:
         if got is None:
             got = {}
             w = self.settings
+            text = content_terms(p.text)
+            self._wording[p.id] = len(telling(text))
             # A table row's column names and carried-down cells describe its values almost as its own words do.
-            parts = [(f"{p.title} {Path(p.source).stem}", w.title_words),
-                     (f"{p.organisation or ''} {p.place or ''}", w.issuer_words),
-                     (p.section, w.section_words), (p.context, w.row_context_words if p.kind == "row" else w.context_words),
-                     (p.text, w.text_words)]
+            # The title, issuer and section are shared by many passages: their terms are read once.
+            parts = [(shared_terms(f"{p.title} {Path(p.source).stem}"), w.title_words),
+                     (shared_terms(f"{p.organisation or ''} {p.place or ''}"), w.issuer_words),
+                     (shared_terms(p.section), w.section_words),
+                     (content_terms(p.context), w.row_context_words if p.kind == "row" else w.context_words),
+                     (text, w.text_words)]
             if self.glossary is not None:
-                found = self.glossary.acronyms_in(f"{p.text} {p.context}")
-                parts.insert(2, (" ".join(e.expansion for e in found), w.acronym_words))
-            for text, weight in parts:
-                for t in content_terms(text):
+                found = self.acronyms_in(f"{p.text} {p.context}")
+                parts.insert(2, (content_terms(" ".join(e.expansion for e in found)), w.acronym_words))
+            for terms, weight in parts:
+                for t in terms:
                     got[t] = max(got.get(t, 0.0), weight)
             self._own[p.id] = got
         return got
+
+    def wording(self, p: Passage) -> int:
+        """How many of the passage's own words say something (`wording`), from the terms `own` read."""
+        if p.id not in self._wording:
+            self.own(p)  # counts them as it reads the passage's terms
+        return self._wording[p.id]
+
+    def acronyms_in(self, text: str) -> list[Acronym]:
+        """The glossary's acronyms written in `text`, looked up word by word through a cache: the same words
+        recur in passage after passage, and checking each for capitals took a fifth of a first answer."""
+        found: list[Acronym] = []
+        if self.glossary is None:
+            return found
+        for word in set(text.split()):  # a space always ends an acronym, so word by word finds the same ones
+            got = self._acronyms.get(word)
+            if got is None:
+                if len(self._acronyms) > _CACHE_LIMIT:
+                    self._acronyms.clear()
+                got = self._acronyms[word] = self.glossary.acronyms_in(word)
+            found.extend(got)
+        return found
+
+
+_CACHE_LIMIT = 200_000  # words or strings kept by a cache before it starts again (memory, not relevance)
+
+
+@lru_cache(maxsize=_CACHE_LIMIT // 10)
+def shared_terms(text: str) -> tuple[str, ...]:
+    """`content_terms` of a string many passages share (a title, an issuer, a section), read once."""
+    return tuple(content_terms(text))
 
 
 def coverage(q: "Question | dict[str, float]", terms: "dict[str, float] | Iterable[str]") -> float:
@@ -117,7 +154,12 @@ def wording(text: str) -> list[str]:
     """The passage's content words that say something: not figures, dates, months or weekdays.
 
     "Notes to the Accounts, Saturday, March 31, 2018" has three: a heading and a date say little."""
-    return [t for t in content_terms(text) if not _CALENDAR.match(t)]
+    return telling(content_terms(text))
+
+
+def telling(terms: Iterable[str]) -> list[str]:
+    """Those of `terms` (`content_terms`) that are not figures, dates, months or weekdays."""
+    return [t for t in terms if not _CALENDAR.match(t)]
 
 
 # A cause given: "due to PAYE arrears", "the variance is explained by", "because of", "as a result of".
@@ -205,7 +247,7 @@ def rerank(q: Question, hits: list[Hit], cache: TermCache, boost_ids: set[str] |
             h.relevance *= w.no_figure_factor  # asked who, when or why, and it names nobody, gives no date or cause
         if not covers_periods(q, h.passage, cache):
             h.relevance *= w.other_period_factor
-        if ((h.passage.kind != "row" and len(wording(h.passage.text)) < w.thin_passage_words)
+        if ((h.passage.kind != "row" and cache.wording(h.passage) < w.thin_passage_words)
                 or (h.passage.kind == "row" and not re.search(r"[A-Za-z]{2}", h.passage.text))):
             h.relevance *= w.thin_passage_factor  # a title line, or a row of figures with no label, says too little
         if others and h.passage.source in others:

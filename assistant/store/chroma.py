@@ -85,11 +85,16 @@ def node_to_passage(node_id: str, text: str, start: int, end: int, meta: dict[st
     return Passage(
         id=node_id, source=meta["source"], char_start=int(start), char_end=int(end), text=text,
         section=meta.get("section", ""), kind=meta.get("kind", "paragraph"), context=meta.get("context", ""),
-        cells=[tuple(c) for c in json.loads(meta.get("cells") or "[]")],
+        cells=_cells(meta.get("cells")),
         title=meta.get("title", ""), organisation=meta.get("organisation") or None, place=meta.get("place") or None,
         published=meta.get("published", ""), page=int(meta.get("page") or 0) or None,
         heading_spans=_spans(meta.get("headings") or ""),
     )
+
+
+def _cells(text: str | None) -> list[tuple]:
+    """A table row's (header, value) pairs from their JSON; most passages have none, and skip the parse."""
+    return [tuple(c) for c in json.loads(text)] if text and text != "[]" else []
 
 
 def _spans(text: str) -> list[tuple[int, int]]:

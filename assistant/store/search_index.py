@@ -110,15 +110,24 @@ class LazyPassages(Mapping[str, Passage]):
             row = self.rows.row_of(pid)
             if row is None:
                 raise KeyError(pid)
-            from bm25s.utils.json_functions import loads  # bm25s's (orjson): 4x quicker than json's
+            p = self._parse(pid, row)
+        return p
 
-            data = self.corpus[row]
-            content = loads(data["_node_content"])
-            p = node_to_passage(data["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
-                                content["metadata"])
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            self._cache[pid] = p
+    def at_row(self, row: int) -> Passage:
+        """The passage of BM25 row `row` (its neighbours are found by row: no search for its id)."""
+        pid = self.rows[row]
+        return self._cache.get(pid) or self._parse(pid, row)
+
+    def _parse(self, pid: str, row: int) -> Passage:
+        from bm25s.utils.json_functions import loads  # bm25s's (orjson): 4x quicker than json's
+
+        data = self.corpus[row]
+        content = loads(data["_node_content"])
+        p = node_to_passage(data["node_id"], content["text"], content["start_char_idx"], content["end_char_idx"],
+                            content["metadata"])
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[pid] = p
         return p
 
     def __contains__(self, pid: object) -> bool:
@@ -166,12 +175,12 @@ class SearchIndex:
         row = self.order.row_of(pid)
         if row is None:
             return []
-        here = self.passages[pid]
+        here = self.passages.at_row(row)
         out = []
         for step in range(1, width + 1):
             for r in (row - step, row + step):
                 if 0 <= r < len(self.order) and self.row_doc[r] == self.row_doc[row]:
-                    other = self.passages[self.order[r]]
+                    other = self.passages.at_row(r)
                     if other.section == here.section:
                         out.append(other.id)
         return out
