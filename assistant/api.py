@@ -34,12 +34,12 @@ from .core.errors import IndexCorrupt, IndexMissing, NothingVisible, UnreadableD
 from .core.identity import Viewer, check_editor
 from .core.memory import keep_out_of_collector
 from .core.settings import Settings, get_settings, shown_path
-from .core.text import content_terms
+from .core.terms import content_terms
 from .core.types import Answer, DocumentRecord, Progress
 from .core.visibility import audience_levels, level_of, visible
 from .embed import Embedder, make_embedder
 from .ingest.corpus import file_hash, load_document, read_catalog
-from .ingest.glossary import Glossary
+from .answer.acronyms import Glossary
 from .ingest.library import AddResult
 from .ingest.run import IngestReport, build_estimate, check, ingest
 from .ingest.visibility import ensure_audience

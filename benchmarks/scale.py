@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.core.settings import Settings
+from assistant.core.terms import terms_signature
 from assistant.core.types import DocumentRecord
 from assistant.core.visibility import PUBLIC
 from assistant.ingest.batches import views_folder
@@ -152,6 +153,7 @@ def build_synthetic(size: int, out: Path, base_rows: list[dict], base_vecs, per_
     records = {s: DocumentRecord.from_dict(d) for s, d in docs.items()}
     keyword = write_keyword_index(settings, paths, records)
     manifest = {"version": INDEX_VERSION, "model": "all-MiniLM-L6-v2", "catalog": "", "pipeline": pipeline_signature(settings),
+                "terms": terms_signature(),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "documents": docs, "glossary": [], "problems": [],
                 "bm25": keyword, "views": views_signature(settings.linking)}
     paths.manifest.write_text(json.dumps(manifest))

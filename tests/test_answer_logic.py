@@ -11,7 +11,7 @@ from assistant.answer.retrieve import Filters, Hit, reciprocal_rank_fusion
 from assistant.answer.select import best_sentences, select
 from assistant.core.errors import BadQuestion
 from assistant.core.settings import Abstention
-from assistant.core.text import content_terms
+from assistant.core.terms import content_terms
 from assistant.core.types import DocumentRecord, Passage
 
 
@@ -299,7 +299,8 @@ def test_a_timeline_is_chosen_by_the_series_values_within_the_cited_spans() -> N
 
 
 def test_the_term_cache_finds_the_acronyms_the_glossary_finds_and_weighs_their_words() -> None:
-    from assistant.ingest.glossary import Glossary, find_acronyms
+    from assistant.answer.acronyms import Glossary
+    from assistant.ingest.glossary import find_acronyms
 
     defined = "The Looked After Children (LAC) team works with Child and Adolescent Mental Health Services (CAMHS)."
     glossary = Glossary(find_acronyms(defined, "a.txt"), common={})

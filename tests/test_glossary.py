@@ -1,4 +1,5 @@
-from assistant.ingest.glossary import Glossary, find_acronyms
+from assistant.answer.acronyms import Glossary
+from assistant.ingest.glossary import find_acronyms
 
 
 def test_glossary_lines_and_inline_definitions() -> None:

@@ -162,6 +162,43 @@ def test_an_unchanged_ingest_writes_again_views_that_another_version_wrote(small
     assert views is not None and len(views.values) == len(data["views"].values) > 0
 
 
+def test_an_upgrade_that_changes_how_words_are_matched_reads_the_terms_again_without_embedding(
+        small_corpus: Settings) -> None:
+    """An index whose passages' terms were read by other code (`core.terms` changed in an upgrade): the next
+    ingest reads them again from the stored passages and builds the keyword index anew, embedding nothing;
+    the one after finds nothing to do."""
+    from assistant.core.terms import terms_signature
+    from assistant.ingest.run import write_keyword_index
+    from assistant.store.manifest import manifest_records, write_manifest
+    from assistant.store.segments import read_segment, segment_keys, write_segment
+
+    bot = Assistant(small_corpus)
+    bot.ingest()
+    paths = IndexPaths(small_corpus.index)
+    manifest = read_manifest(paths)
+    records = manifest_records(manifest)
+    df = json.loads((paths.root / manifest["bm25"] / "df.json").read_text())
+    key = segment_keys(records)["children-in-care-programme-scrutiny-2023.txt"]
+    seg = read_segment(paths, key)
+    read_now = dict(seg.terms)
+    # As an older version left it: some words not read at all, and the index's document frequencies built so.
+    seg.terms = {t: c for t, c in seg.terms.items() if not t.startswith("c")}
+    seg.terms_read_by = "older"
+    write_segment(paths, key, seg)
+    manifest.update(terms="older", bm25=write_keyword_index(small_corpus, paths, records))
+    write_manifest(paths, manifest)
+    assert json.loads((paths.root / manifest["bm25"] / "df.json").read_text()) != df
+
+    report = bot.ingest()
+    assert report.passages_embedded == 0
+    after = read_manifest(paths)
+    assert after["terms"] == terms_signature() and after["bm25"] != manifest["bm25"]
+    again = read_segment(paths, key)
+    assert again.terms == read_now and again.terms_read_by == terms_signature()
+    assert json.loads((paths.root / after["bm25"] / "df.json").read_text()) == df
+    assert bot.ingest().passages_embedded == 0 and read_manifest(paths)["bm25"] == after["bm25"]
+
+
 def test_a_reingest_keeps_the_unchanged_documents_index_as_a_full_build_makes_it(small_corpus: Settings) -> None:
     """Re-indexing one report copies the other reports' keyword rows and views from the index built last
     (a re-ingest of one of 2,000 documents read them all again): the result is what a build from every

@@ -119,3 +119,15 @@ def test_the_scores_are_bm25s_own(tmp_path: Path) -> None:
     theirs.save(str(tmp_path / "theirs"), show_progress=False)
     ours = build_bm25(Settings(index=tmp_path), IndexPaths(tmp_path), [A, B, C], name="bm25-ours")
     assert state(ours)["scores"] == state(tmp_path / "theirs", corpus=False)["scores"]
+
+
+def test_two_builds_in_the_same_second_write_two_folders(tmp_path: Path) -> None:
+    """The second build of a second (an update, then a rebuild) must not overwrite the folder the first wrote,
+    which the manifest may name."""
+    settings, paths = Settings(index=tmp_path), IndexPaths(tmp_path)
+    first = build_bm25(settings, paths, [A, B])
+    second = build_bm25(settings, paths, [A])
+    third = build_bm25(settings, paths, [B])
+    assert len({first, second, third}) == 3
+    assert state(first) != state(second) and state(first, corpus=False) == state(build_bm25(settings, paths, [A, B]),
+                                                                                   corpus=False)

@@ -14,7 +14,7 @@ import pytest
 from assistant.core.errors import BadSetting, BadVisibility
 from assistant.core.identity import Viewer
 from assistant.core.settings import load_settings
-from assistant.core.text import content_terms
+from assistant.core.terms import content_terms
 from assistant.core.visibility import audience_levels, check_visibility, known_audiences, parse_groups, visible
 from assistant.ingest.visibility import wanted
 from assistant.records.questions import QuestionEntry, QuestionLog, group_unanswered, to_csv

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..core.errors import BadQuestion
 from ..core.settings import Relevance
-from ..core.text import content_terms, idf
+from ..core.terms import content_terms, idf
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about|same for|what of)\b", re.I)
 

@@ -8,9 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..core.settings import Relevance
-from ..core.text import content_terms
+from ..core.terms import content_terms
 from ..core.types import DocumentRecord, Passage
-from ..ingest.glossary import Acronym, Glossary
+from ..ingest.glossary import Acronym
+from .acronyms import Glossary
 from ..views.vocabulary import header_roles
 from .question import Question
 from .retrieve import Hit

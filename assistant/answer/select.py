@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from ..core.settings import Selection
-from ..core.text import clean_inline, content_terms, sentence_spans
+from ..core.text import clean_inline, sentence_spans
+from ..core.terms import content_terms
 from ..core.types import Passage
 from .question import Question
 from .rerank import TermCache, coverage, gives_date, gives_reason, has_figure, names_someone

@@ -9,7 +9,7 @@ from ..core.types import Answer, Citation, Passage
 from ..views.cache import Views
 from ..views.commitments import Commitment
 from ..views.figure_values import Series
-from ..core.text import content_terms
+from ..core.terms import content_terms
 from .compose import display_date
 from .question import Question
 from .rerank import coverage

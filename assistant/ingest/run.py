@@ -43,6 +43,7 @@ from typing import Any
 from ..core.errors import AssistantError, EmptyCorpus, UnreadableDocument
 from ..core.memory import collector_paused
 from ..core.settings import Settings, shown_path
+from ..core.terms import terms_signature
 from ..core.types import DocumentRecord, Progress
 from ..embed import make_embedder
 from ..store.check import CheckReport, compare
@@ -51,7 +52,8 @@ from ..store.journal import JOURNAL, Journal, read_journal
 from ..store.keyword import build_bm25, prune_bm25, update_bm25
 from ..store.manifest import manifest_records, no_manifest, read_manifest, write_manifest
 from ..store.paths import INDEX_VERSION, IndexPaths, acquire_lock
-from ..store.segments import has_segment, prune_keyed, prune_segments, read_segment, segment_key, segment_keys
+from ..store.segments import (has_segment, prune_keyed, prune_segments, read_segment, read_terms_again, segment_key,
+                              segment_keys)
 from ..views.cache import DocumentViews, assemble_views, read_views, views_by_document, views_signature, write_views
 from .batches import Batches, FileState, stored_segments, stored_views, views_folder
 from .corpus import corpus_files, file_hash, read_catalog, source_name
@@ -297,6 +299,13 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         indexed[source] = DocumentRecord.from_dict(entry["record"])
         glossary[source] = entry.get("glossary", [])
     indexed = _with_segments(paths, indexed)
+    # The words passages are matched by changed (an upgrade): their segments' terms are read again from the
+    # stored passages and the keyword index is built anew; nothing is embedded again. An interrupted run's
+    # segments may be older than its manifest, so they are looked at too.
+    stale_terms = manifest is not None and manifest.get("terms") != terms_signature()
+    reread = read_terms_again(paths, segment_keys(indexed if stale_terms else
+                                                  {s: indexed[s] for s in journal if s in indexed}).values())
+    rebuild_keyword = stale_terms or reread > 0
     catalog = read_catalog(corpus)
     states = _file_states(corpus, files, catalog)
     plan = plan_changes([s for _, s in states.values()], indexed)
@@ -304,7 +313,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     report.removed = plan.removed
     report.resumed = sum(1 for s in plan.unchanged if s in journal)
     records = {s: indexed[s] for s in plan.unchanged}
-    if not plan.to_read and not plan.removed and manifest is not None and not journal:
+    if not plan.to_read and not plan.removed and manifest is not None and not journal and not rebuild_keyword:
         report.total_passages = sum(r.passages for r in records.values())
         if sync_visibility(settings, paths, records, catalog):  # catalog.toml edited by hand
             manifest["documents"] = {s: r.to_dict() for s, r in records.items()}
@@ -328,7 +337,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     batches.remove(plan.removed)
     records = {s: records[s] for s in states if s in records}  # in the folder's order
     visibility_changed = sync_visibility(settings, paths, records, catalog)
-    if report.nothing_changed and manifest is not None:
+    if report.nothing_changed and manifest is not None and not rebuild_keyword:
         log.close(delete=True)
         manifest["documents"] = {s: r.to_dict() for s, r in records.items()}  # refreshed times only
         write_manifest(paths, manifest)
@@ -340,7 +349,8 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     report.passages_embedded = batches.embedded
     if progress:
         progress("Building keyword index", 0, 1)
-    keyword_name = write_keyword_index(settings, paths, records, batches.timings, manifest)
+    keyword_name = write_keyword_index(settings, paths, records, batches.timings,
+                                       None if rebuild_keyword else manifest)
     if progress:
         progress("Building keyword index", 1, 1)
     report.total_passages = sum(r.passages for r in records.values())
@@ -350,6 +360,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
         "model": Path(settings.model_path).name,
         "catalog": file_hash(json.dumps(catalog, sort_keys=True).encode()),
         "pipeline": signature,
+        "terms": terms_signature(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": {s: r.to_dict() for s, r in records.items()},
         "glossary": [g for s in records for g in glossary.get(s, [])],

@@ -36,8 +36,15 @@ _PARTS = (CORPUS, CORPUS_INDEX, ROW_IDS, ROW_DOCS, ROWS, DF, DF_ONCE, ROW_STARTS
 
 def _new_folder(paths: IndexPaths, name: str | None) -> Path:
     # A new folder each time: the manifest names the current one, so a reader that loaded the previous
-    # manifest still finds the BM25 index that goes with it.
-    target = paths.root / (name or f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}")
+    # manifest still finds the BM25 index that goes with it. Two builds in one second (an update, then a
+    # rebuild) must not share a name: the second would delete the folder the manifest names.
+    if name is None:
+        stamp = name = f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        n = 1
+        while (paths.root / name).exists():
+            n += 1
+            name = f"{stamp}-{n}"
+    target = paths.root / name
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     return target

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.text import content_terms
+from ..core.terms import content_terms, terms_signature
 from ..core.types import DocumentRecord, Passage
 from .chroma import node_to_passage
 from .paths import IndexPaths
@@ -41,6 +41,7 @@ class Segment:
     lines: list[str] = field(default_factory=list)  # the BM25 corpus entry (JSON) of each passage
     tokens: list[list[str]] = field(default_factory=list)  # its stemmed search tokens
     terms: dict[str, int] = field(default_factory=dict)  # content term -> passages of this document holding it
+    terms_read_by: str = ""  # the `terms_signature` of the code that read `terms` ("" in older segments)
 
 
 def segment_key(record: DocumentRecord) -> str:
@@ -73,13 +74,34 @@ def segment_from_nodes(source: str, nodes: list[Any]) -> Segment:
         seg.ids.append(n.node_id)
         seg.lines.append(dumps(node_to_metadata_dict(n) | {"node_id": n.node_id}, ensure_ascii=False))
         texts.append(n.get_content(metadata_mode=MetadataMode.EMBED))
-        terms.update(set(content_terms(" ".join((n.text, n.metadata.get("context", ""),
-                                                   n.metadata.get("section", ""))))))
+        terms.update(passage_terms(n.text, n.metadata.get("context", ""), n.metadata.get("section", "")))
     if texts:
         seg.tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
                                     token_pattern=TOKEN_PATTERN, show_progress=False)
-    seg.terms = dict(terms)
+    seg.terms, seg.terms_read_by = dict(terms), terms_signature()
     return seg
+
+
+def passage_terms(text: str, context: str, section: str) -> set[str]:
+    """The content terms a passage holds, as the document frequencies count them."""
+    return set(content_terms(" ".join((text, context, section))))
+
+
+def read_terms_again(paths: IndexPaths, keys: Iterable[str]) -> int:
+    """Read the terms of these segments again where other code read them (`core.terms` changed since): from
+    their stored passages, no embedding. Returns how many segments were rewritten."""
+    current, rewritten = terms_signature(), 0
+    for key in keys:
+        seg = read_segment(paths, key)
+        if seg is None or seg.terms_read_by == current:
+            continue
+        terms: Counter[str] = Counter()
+        for p in segment_passages(seg):
+            terms.update(passage_terms(p.text, p.context, p.section))
+        seg.terms, seg.terms_read_by = dict(terms), current
+        write_segment(paths, key, seg)
+        rewritten += 1
+    return rewritten
 
 
 def segment_path(paths: IndexPaths, key: str) -> Path:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from ..core.memory import collector_paused, keep_out_of_collector
 from ..core.settings import Linking
-from ..core.text import content_terms
+from ..core.terms import content_terms
 from ..core.types import Passage
 from .commitments import Commitment, extract_commitments
 from .figure_values import FigureValue, Series
@@ -121,7 +121,8 @@ def views_code() -> bytes:
     """The code that reads commitments and figures (read once per process)."""
     here = Path(__file__).parent
     views = b"".join((here / name).read_bytes() for name in sorted(os.listdir(here)) if name.endswith(".py"))
-    return views + (here.parent / "core" / "text.py").read_bytes()  # the terms kept with the commitments
+    core = here.parent / "core"
+    return views + (core / "text.py").read_bytes() + (core / "terms.py").read_bytes()  # terms kept with the commitments
 
 
 def views_signature(settings: Linking) -> str:

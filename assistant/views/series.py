@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..core.settings import Linking
-from ..core.text import STOPWORDS, clean_inline, idf, stem_words
+from ..core.text import clean_inline
+from ..core.terms import STOPWORDS, idf, stem_words
 from .figure_values import FigureValue, Series, SeriesPoint
 from .periods import PERIOD_RE, date_key, normalise_period
 
