@@ -76,16 +76,33 @@ _SAME_WORD = {"cllr": "councillor", "cllrs": "councillor", "councillors": "counc
 _YEAR_RANGE_RE = re.compile(r"\b((?:19|20)(\d\d))\s*[-/–]\s*(\d\d)\b(?!\d)")
 
 
+# Each word's term once worked out ("" for a word that is not one): a question's first answer reads
+# thousands of passages' words, and most words recur.
+_TERM_OF: dict[str, str] = {}
+_TERM_CACHE_LIMIT = 500_000  # words kept before the cache starts again (memory, not relevance)
+
+
+def _term_of(tok: str) -> str:
+    tok = tok.strip(".,")
+    tok = _SAME_WORD.get(tok, _NUMBER_WORDS.get(tok, tok))
+    if not tok or tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
+        return ""
+    return tok if tok[0].isdigit() or tok[0] in "£$€" else stem(tok)
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed content words and figures of `text`, in order, stopwords removed; number words as digits."""
     text = _YEAR_RANGE_RE.sub(lambda m: f"{m.group(1)} {m.group(1)[:2]}{m.group(3)}", text.lower().replace("’", "'"))
     out = []
+    known = _TERM_OF
     for tok in _TOKEN_RE.findall(text):
-        tok = tok.strip(".,")
-        tok = _SAME_WORD.get(tok, _NUMBER_WORDS.get(tok, tok))
-        if not tok or tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
-            continue
-        out.append(tok if tok[0].isdigit() or tok[0] in "£$€" else stem(tok))
+        term = known.get(tok)
+        if term is None:
+            if len(known) > _TERM_CACHE_LIMIT:
+                known.clear()
+            term = known[tok] = _term_of(tok)
+        if term:
+            out.append(term)
     return out
 
 
