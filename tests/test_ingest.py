@@ -190,7 +190,8 @@ def test_an_upgrade_that_changes_how_words_are_matched_reads_the_terms_again_wit
     assert json.loads((paths.root / manifest["bm25"] / "df.json").read_text()) != df
 
     report = bot.ingest()
-    assert report.passages_embedded == 0
+    assert report.passages_embedded == 0 and report.terms_read_again == 1  # the other's terms are this code's
+    assert "Read again the words of the passages of 1 document (" in report.summary()
     after = read_manifest(paths)
     assert after["terms"] == terms_signature() and after["bm25"] != manifest["bm25"]
     again = read_segment(paths, key)

@@ -77,6 +77,7 @@ class IngestReport:
     embed_seconds: float = 0.0
     rebuilt: bool = False
     resumed: int = 0  # documents an interrupted ingest had committed, kept rather than embedded again
+    terms_read_again: int = 0  # documents whose passages' terms other code had read (an upgrade), read again
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (read, split, embed, write, …)
 
     @property
@@ -85,7 +86,8 @@ class IngestReport:
 
     def summary(self) -> str:
         if self.nothing_changed:
-            head = f"Index is up to date: {len(self.unchanged)} documents unchanged, nothing embedded."
+            head = (f"{'No document changed' if self.terms_read_again else 'Index is up to date'}: "
+                    f"{len(self.unchanged)} documents unchanged, nothing embedded.")
         else:
             head = (f"Indexed {len(self.added)} new, {len(self.changed)} changed, {len(self.removed)} removed, "
                     f"{len(self.unchanged)} unchanged documents; embedded {self.passages_embedded} passages "
@@ -93,6 +95,10 @@ class IngestReport:
         lines = [head]
         if self.resumed:
             lines.append(f"Resumed an interrupted ingest: {self.resumed} documents it had committed were kept.")
+        if self.terms_read_again:
+            n = self.terms_read_again
+            lines.append(f"Read again the words of the passages of {n} document{'' if n == 1 else 's'} (this version "
+                         "matches words differently) and rebuilt the keyword index; no passage was embedded again.")
         lines += [f"Skipped {p.source}: {p.reason}" for p in self.problems]
         return "\n".join(lines)
 
@@ -306,6 +312,7 @@ def _ingest_locked(settings: Settings, corpus: Path, paths: IndexPaths, files: l
     reread = read_terms_again(paths, segment_keys(indexed if stale_terms else
                                                   {s: indexed[s] for s in journal if s in indexed}).values())
     rebuild_keyword = stale_terms or reread > 0
+    report.terms_read_again = reread
     catalog = read_catalog(corpus)
     states = _file_states(corpus, files, catalog)
     plan = plan_changes([s for _, s in states.values()], indexed)
