@@ -10,7 +10,6 @@ from pathlib import Path
 from ..core.settings import Relevance
 from ..core.terms import content_terms
 from ..core.types import DocumentRecord, Passage
-from ..ingest.glossary import Acronym
 from .acronyms import Glossary
 from ..views.vocabulary import header_roles
 from .question import Question
@@ -30,7 +29,6 @@ class TermCache:
                  neighbours: Callable[[Passage], list[Passage]] | None = None) -> None:
         self._terms: dict[str, dict[str, float]] = {}
         self._own: dict[str, dict[str, float]] = {}
-        self._acronyms: dict[str, list[Acronym]] = {}
         self._wording: dict[str, int] = {}  # passage id -> its words that say something
         self.glossary = glossary
         self.settings = settings or Relevance()
@@ -63,7 +61,7 @@ class TermCache:
                      (content_terms(p.context), w.row_context_words if p.kind == "row" else w.context_words),
                      (text, w.text_words)]
             if self.glossary is not None:
-                found = self.acronyms_in(f"{p.text} {p.context}")
+                found = self.glossary.acronyms_in(f"{p.text} {p.context}")
                 parts.insert(2, (content_terms(" ".join(e.expansion for e in found)), w.acronym_words))
             for terms, weight in parts:
                 for t in terms:
@@ -72,31 +70,13 @@ class TermCache:
         return got
 
     def wording(self, p: Passage) -> int:
-        """How many of the passage's own words say something (`wording`), from the terms `own` read."""
+        """How many of the passage's own words say something (`telling`), from the terms `own` read."""
         if p.id not in self._wording:
             self.own(p)  # counts them as it reads the passage's terms
         return self._wording[p.id]
 
-    def acronyms_in(self, text: str) -> list[Acronym]:
-        """The glossary's acronyms written in `text`, looked up word by word through a cache: the same words
-        recur in passage after passage, and checking each for capitals took a fifth of a first answer."""
-        found: list[Acronym] = []
-        if self.glossary is None:
-            return found
-        for word in set(text.split()):  # a space always ends an acronym, so word by word finds the same ones
-            got = self._acronyms.get(word)
-            if got is None:
-                if len(self._acronyms) > _CACHE_LIMIT:
-                    self._acronyms.clear()
-                got = self._acronyms[word] = self.glossary.acronyms_in(word)
-            found.extend(got)
-        return found
 
-
-_CACHE_LIMIT = 200_000  # words or strings kept by a cache before it starts again (memory, not relevance)
-
-
-@lru_cache(maxsize=_CACHE_LIMIT // 10)
+@lru_cache(maxsize=20_000)  # strings kept (memory, not relevance)
 def shared_terms(text: str) -> tuple[str, ...]:
     """`content_terms` of a string many passages share (a title, an issuer, a section), read once."""
     return tuple(content_terms(text))
@@ -151,15 +131,10 @@ _DATED_RE = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|
 _CALENDAR = re.compile(r"^(?:\d\w*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*)$")
 
 
-def wording(text: str) -> list[str]:
-    """The passage's content words that say something: not figures, dates, months or weekdays.
+def telling(terms: Iterable[str]) -> list[str]:
+    """Those of `terms` (`content_terms`) that say something: not figures, dates, months or weekdays.
 
     "Notes to the Accounts, Saturday, March 31, 2018" has three: a heading and a date say little."""
-    return telling(content_terms(text))
-
-
-def telling(terms: Iterable[str]) -> list[str]:
-    """Those of `terms` (`content_terms`) that are not figures, dates, months or weekdays."""
     return [t for t in terms if not _CALENDAR.match(t)]
 
 
