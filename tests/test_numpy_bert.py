@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +53,22 @@ def test_a_model_numpy_cannot_run_is_left_to_pytorch(tmp_path: Path) -> None:
     (copy / "model.safetensors").unlink()
     assert supported(str(copy)) == "no model.safetensors"
     assert supported(MODEL) == ""
+
+
+@pytest.mark.slow
+def test_a_changed_report_is_embedded_without_importing_pytorch_then_pytorch_takes_over() -> None:
+    """A process's first `without_torch` passages (a re-indexed report) are encoded in numpy, as PyTorch would
+    encode them; past that budget the embedder loads PyTorch. Run in a fresh process: this one has torch."""
+    script = (
+        "import json, sys; from assistant.embed.sbert import SentenceEmbedder; "
+        "texts = json.loads(sys.stdin.read()); e = SentenceEmbedder(sys.argv[1], 8, without_torch=len(texts) + 1); "
+        "few = e.encode(texts); no_torch = 'torch' in sys.modules; more = e.encode(texts[:2]); "
+        "print(json.dumps([few.tolist(), no_torch, 'torch' in sys.modules, more.tolist()]))")
+    texts = [q for q in questions() if q.strip()][:20]
+    out = subprocess.run([sys.executable, "-c", script, MODEL], input=json.dumps(texts), capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    few, torch_then, torch_after, more = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not torch_then and torch_after  # numpy first; the second call's 2 pass what is left of 21 (1)
+    theirs = SentenceEmbedder(MODEL).encode(texts)
+    assert np.abs(np.asarray(few) - theirs).max() < 2e-6
+    assert np.abs(np.asarray(more) - theirs[:2]).max() < 2e-6

@@ -184,6 +184,10 @@ class Settings(BaseSettings):
         "rebuilds the index, whose vectors must come from the backend that embeds the questions.",
     )
     embed_batch_size: int = Field(64, description="Passages embedded per model batch during ingest.")
+    embed_without_torch: int = Field(
+        200, description="Passages a process may embed with the numpy network (embed/numpy_bert.py: the same "
+        "vectors, 25 ms a passage on one core) before it loads PyTorch (6 s to import; then 19 ms a passage on "
+        "two): re-indexing a changed report or an upload then skips the import. 0: always PyTorch.")
     max_question_chars: int = Field(2000, description="Longest question accepted, in characters.")
     max_passage_chars: int = Field(420, description="Long paragraphs are cut at sentence ends into passages of about "
                                                     "this size.")

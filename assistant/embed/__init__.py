@@ -45,4 +45,4 @@ def make_embedder(settings: Settings) -> Embedder:
             log.warning("ONNX embedding backend unavailable, using PyTorch instead: %s", exc)
     from .sbert import SentenceEmbedder
 
-    return SentenceEmbedder(settings.model_path, settings.embed_batch_size)
+    return SentenceEmbedder(settings.model_path, settings.embed_batch_size, settings.embed_without_torch)

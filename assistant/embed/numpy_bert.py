@@ -11,7 +11,8 @@ PyTorch's own would. Loading takes ~0.3 s; a question ~15 ms.
 
 Only what this model family needs is implemented (BERT, absolute positions, exact GELU, mean
 pooling); `load_query_model` returns None for any other model, and the caller uses PyTorch.
-Passages (bulk, at ingest) are still encoded by PyTorch.
+A process's first few passages are encoded here too (sbert.SentenceEmbedder: a changed report
+re-indexed without importing PyTorch); bulk ingest uses PyTorch, faster on two cores.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The PyTorch runtime: the SentenceTransformer model, loaded once per process, batched encoding.
 
 A question is encoded by the same fp32 network in numpy (`numpy_bert`), which gives the same vector
-without importing torch (seconds); PyTorch encodes passages, and questions of a model numpy cannot run.
+without importing torch (seconds); so are the first few passages a process embeds (a changed report),
+up to Settings.embed_without_torch. PyTorch encodes the rest, and everything of a model numpy cannot run.
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ class SentenceEmbedder:
 
     backend = "torch"
 
-    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+    def __init__(self, model_path: str, batch_size: int = 64, without_torch: int = 0) -> None:
         self.model_path = model_path
         self.batch_size = batch_size
+        # Passages this embedder may still encode in numpy while PyTorch is not loaded (Settings.embed_without_torch).
+        self.without_torch = without_torch
 
     @property
     def model(self) -> Any:
@@ -75,6 +78,9 @@ class SentenceEmbedder:
 
         if not texts:
             return np.zeros((0, 384), dtype="float32")
+        few = self._in_numpy(texts, progress)
+        if few is not None:
+            return few
         if progress is None:
             return _encode(self.model, texts, self.batch_size, _all_cores())
         # Sorted by length first (as the model does within one call), then fed in chunks of a
@@ -88,6 +94,27 @@ class SentenceEmbedder:
             out[chunk] = _encode(self.model, [texts[j] for j in chunk], self.batch_size, _all_cores())
             progress(min(i + step, len(texts)), len(texts))
         return out
+
+    def _in_numpy(self, texts: list[str], progress: Callable[[int, int], None] | None) -> "np.ndarray | None":
+        """`texts` encoded by the numpy network when PyTorch is not loaded and they fit in what is left of
+        `without_torch` (a changed report: seconds, where importing PyTorch alone takes six); else None."""
+        with _LOCK:
+            if self.model_path in _MODELS or len(texts) > self.without_torch:
+                return None
+            self.without_torch -= len(texts)
+        from .numpy_bert import load_query_model
+
+        fast = load_query_model(self.model_path)
+        if fast is None:
+            return None
+        import numpy as np
+
+        out = []
+        for i, text in enumerate(texts, 1):
+            out.append(fast.encode(text))
+            if progress is not None and (i % self.batch_size == 0 or i == len(texts)):
+                progress(i, len(texts))
+        return np.stack(out)
 
     def encode_query(self, text: str) -> list[float]:
         from .numpy_bert import load_query_model
