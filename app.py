@@ -192,7 +192,7 @@ def chat_page() -> None:
         with st.chat_message("user", avatar=state.USER_AVATAR):
             st.markdown(fmt.md(fmt.shorten(question)) or "*(empty question)*")
         with st.chat_message("assistant", avatar=state.BOT_AVATAR):
-            busy = ("Searching the reports (the language model is still loading after a restart, "
+            busy = ("Searching the reports (the index and the language model are still loading after a restart, "
                     "so this answer takes a few seconds longer)…" if state.still_warming(bot) else "Searching the reports…")
             with st.spinner(busy):
                 item = chat.ask(question)

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,32 +220,40 @@ class Assistant:
         load_in_background(index, self.settings.linking)
         return None
 
-    def warm(self) -> None:
-        """Load the index, the model and the views now (otherwise the first question pays for them)."""
+    def warm(self, ready: Callable[[], None] | None = None) -> None:
+        """Load the index, the model and the views now (otherwise the first question pays for them).
+        `ready`, when given, is called as soon as a question is answered at once (index, model and vectors
+        loaded), before the views: a large archive's take seconds more, and answers do without them meanwhile."""
         index = self.index
         newest = max(index.documents.values(), key=lambda d: d.published, default=None)
         # The first search pays one-off set-up costs in each library; any question will do.
         self.ask(f"What does {newest.title} say?" if newest else "What do the reports say?")
+        if ready is not None:
+            ready()
         self.views()
         keep_out_of_collector()  # what is loaded now lives as long as the index
 
-    def example_questions(self, n: int = 4, viewer: Viewer | None = None) -> list[str]:
+    def example_questions(self, n: int = 4, viewer: Viewer | None = None, wait: bool = True) -> list[str]:
         """Questions this library can answer, made from its own contents (for a new user to try): a figure
-        several reports give, who leads a commitment, a figure of the newest report, what a report covers."""
+        several reports give, who leads a commitment, a figure of the newest report, what a report covers.
+        With `wait=False` a large archive's views are not waited for (as for a question): until they are
+        loaded, the questions ask what the newest reports cover."""
         if self.for_viewer(viewer) is not self:
-            return self.for_viewer(viewer).example_questions(n)
-        views = self.views()
+            return self.for_viewer(viewer).example_questions(n, wait=wait)
+        views = self.views() if wait else self._views_now()
         out: list[str] = []
 
         def short(text: str, words: int) -> bool:
             return 2 <= len(text.split()) <= words and len(text) <= 70
 
-        linked = [s for s in views.series if s.linked and short(s.measure, 8)]
+        series = views.series if views is not None else []
+        linked = [s for s in series if s.linked and short(s.measure, 8)]
         out += [f"How has the figure for {_lower_first(s.measure)} changed?" for s in linked[:1]]
-        led = [c for c in views.commitments if (c.lead_normalised or c.lead) and short(c.action, 9)]
+        commitments = views.commitments if views is not None else []
+        led = [c for c in commitments if (c.lead_normalised or c.lead) and short(c.action, 9)]
         out += [f"Who leads “{c.action.rstrip('.')}”, and by when?" for c in led[:1]]
         newest = sorted(self.index.documents.values(), key=lambda d: d.published, reverse=True)
-        single = [s for s in views.series if not s.linked and short(s.measure, 7)
+        single = [s for s in series if not s.linked and short(s.measure, 7)
                   and newest and s.sources[0] == newest[0].source]
         out += [f"What figure does {newest[0].organisation or 'the newest report'} give for "
                 f"{_lower_first(single[0].measure)}?"] if single else []

@@ -166,3 +166,37 @@ def test_a_large_archive_s_register_loads_in_the_background_and_answers_go_on_me
     assert views_loaded(index) is not None and views_loaded(index).commitments
     later = bot.ask(question)
     assert "lead: Senior Manager" in later.answer and "due: June 2024" in later.answer
+
+
+def test_warm_says_when_a_question_is_answered_at_once_then_loads_the_views(settings) -> None:
+    """The app draws its chat box when `warm` calls `ready` (index, model and vectors loaded), not after a large
+    archive's views: a question asked then is answered; `warm` itself returns with the views loaded."""
+    from assistant.views.cache import views_loaded
+
+    s = settings.model_copy(update={"selection": settings.selection.model_copy(update={"views_wait_mb": 0})})
+    bot = Assistant(s)
+    answered: list[bool] = []
+    bot.warm(lambda: answered.append(not bot.ask("How did the number of children in Kinship Care change?").abstained))
+    assert answered == [True]
+    assert views_loaded(bot.index) is not None and views_loaded(bot.index).commitments
+
+
+def test_example_questions_do_not_wait_for_a_large_archive_s_views(settings) -> None:
+    """The app's sidebar asks with wait=False: before a large archive's views are loaded the questions ask what the
+    newest reports cover; once loaded, they are made from the register and the figures as well."""
+    import time
+
+    from assistant.views.cache import views_loaded
+
+    s = settings.model_copy(update={"selection": settings.selection.model_copy(update={"views_wait_mb": 0})})
+    bot = Assistant(s)
+    index = bot.index
+    assert views_loaded(index) is None
+    before = bot.example_questions(wait=False)
+    assert len(before) == 4 and all(q.startswith("What does “") and q.endswith("” cover?") for q in before)
+    for _ in range(600):  # loaded by a thread meanwhile: at most a few seconds on a busy machine
+        if views_loaded(index) is not None:
+            break
+        time.sleep(0.05)
+    after = bot.example_questions(wait=False)
+    assert after == bot.example_questions() and any(q.startswith(("Who leads", "How has")) for q in after)

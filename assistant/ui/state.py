@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -89,17 +90,30 @@ def view_or_stop(compute: Any, empty: str) -> tuple[Assistant, list[Any]]:
     return bot, items
 
 
+@dataclass(frozen=True)
+class Warming:
+    """The background load of one Assistant: `ready` is set once a question is answered at once (index,
+    model and vectors loaded); the thread runs on while a large archive's views load."""
+
+    thread: threading.Thread
+    ready: threading.Event
+
+
 @st.cache_resource(show_spinner=False)
-def _warming(key: str, _bot: Assistant) -> threading.Thread:
+def _warming(key: str, _bot: Assistant) -> Warming:
+    ready = threading.Event()
+
     def run() -> None:
         try:
-            _bot.warm()
+            _bot.warm(ready.set)
         except Exception:  # noqa: BLE001 - the first question will raise it properly
             log.exception("Warming the model failed")
+        finally:
+            ready.set()  # a failed load must not keep the chat box waiting: the question reports the error
 
     thread = threading.Thread(target=run, name="plan-assistant-warm", daemon=True)
     thread.start()
-    return thread
+    return Warming(thread, ready)
 
 
 def warm_once(bot: Assistant) -> None:
@@ -113,17 +127,19 @@ def warm_once(bot: Assistant) -> None:
 
 
 def still_warming(bot: Assistant) -> bool:
-    """True while the background load started by warm_once is running."""
-    return _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).is_alive()
+    """True until the background load started by warm_once can answer a question at once."""
+    return not _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot).ready.is_set()
 
 
 def wait_until_warm(bot: Assistant, timeout: float = 300.0) -> None:
-    """Start warm_once if needed and wait for it, under a spinner: the chat box is drawn after this,
-    so the first question never waits for the model (it loads in well under a second, once per server)."""
-    thread = _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
-    if thread.is_alive():
-        with st.spinner("Loading the language model…"):
-            thread.join(timeout)
+    """Start warm_once if needed and wait until a question is answered at once, under a spinner: the chat
+    box is drawn after this, so the first question does not wait for the model or the vectors (they load in
+    a second or two for a council's library; a million passages' vectors take several). A large archive's
+    views go on loading behind the chat box."""
+    warming = _warming(bot.settings.model_dump_json() + f"#{id(bot)}", bot)
+    if not warming.ready.is_set():
+        with st.spinner("Loading the index and the language model…"):
+            warming.ready.wait(timeout)
 
 
 def viewer() -> Viewer:
@@ -156,8 +172,10 @@ def chat_session(bot: Assistant, who: Viewer, key: str = "chat") -> ChatSession:
 
 
 def example_questions(bot: Assistant, who: Viewer | None = None) -> list[str]:
-    """Questions to try, made from what `who` may read of the library; none when they cannot be read."""
+    """Questions to try, made from what `who` may read of the library; none when they cannot be read. A large
+    archive's views are not waited for: the page is drawn at once, and the next rerun after they load has
+    the questions made from them."""
     try:
-        return bot.example_questions(viewer=who or viewer())
+        return bot.example_questions(viewer=who or viewer(), wait=False)
     except AssistantError:
         return []
