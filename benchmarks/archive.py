@@ -99,6 +99,12 @@ class RecordingEmbedder:
         return self.inner.encode_query(text)  # type: ignore[attr-defined]
 
 
+def warm_bulk_model(embedder: "object", settings: "object") -> None:
+    """Load the model that embeds an archive (PyTorch): more strings than a process embeds in numpy before
+    loading it (Settings.embed_without_torch), so that its load is not counted in the ingest."""
+    embedder.encode(["warm up"] * (settings.embed_without_torch + 1))  # type: ignore[attr-defined]
+
+
 def child(corpus: Path, index: Path, texts: Path, change: Path | None) -> None:
     """In a fresh process: warm the model, ingest, bare-encode the same strings, re-ingest after a change."""
     from assistant.core.settings import Settings
@@ -107,7 +113,7 @@ def child(corpus: Path, index: Path, texts: Path, change: Path | None) -> None:
 
     settings = Settings(corpus=corpus, index=index)
     inner = make_embedder(settings)
-    inner.encode(["warm up"] * 8)
+    warm_bulk_model(inner, settings)
     rss_before = peak_rss_mb()
     embedder = RecordingEmbedder(inner, texts)
     readers = ReaderPeak()
@@ -148,7 +154,7 @@ def resume_child(corpus: Path, index: Path) -> None:
 
     settings = Settings(corpus=corpus, index=index)
     embedder = make_embedder(settings)
-    embedder.encode(["warm up"] * 8)
+    warm_bulk_model(embedder, settings)
     t = time.perf_counter()
     report = ingest(settings, embedder=embedder)
     print(json.dumps({"resumed_documents": report.resumed, "embedded": report.passages_embedded,
